@@ -1,0 +1,36 @@
+"""Short ephemeral replies: help, errors and other one-liners."""
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+from blocks import text
+
+COMMANDS = (
+    ("/interviews", "this channel's upcoming interviews, soonest first"),
+    ("/interviews past", "past interviews, latest first, with their outcome"),
+    ("/interviews help", "this help"),
+)
+
+
+def help_blocks(unknown: str | None = None) -> list[Block]:
+    lines = [f"`{command}` — {what}" for command, what in COMMANDS]
+    blocks: list[Block] = []
+    if unknown:
+        blocks.append(
+            SectionBlock(text=MarkdownTextObject(text=f"I don't know `{text.escape(text.truncate(unknown, 100))}`. Here is what I can do:"))
+        )
+    blocks.append(SectionBlock(text=MarkdownTextObject(text="*Interview Desk*\n" + "\n".join(lines))))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text="Each study lives in its own channel: run these in the study's channel. "
+                    "Use *View details* on any interview for attendees and its activity."
+                )
+            ]
+        )
+    )
+    return blocks
+
+
+def message_blocks(message: str) -> list[Block]:
+    return [SectionBlock(text=MarkdownTextObject(text=text.truncate(message, 3000)))]

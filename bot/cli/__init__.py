@@ -1,0 +1,113 @@
+"""The `interview-desk` command."""
+
+import logging
+import sys
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from bot import __version__
+from bot.cli.admin import ADMIN_GROUPS
+from bot.cli.output import emit, json_option
+from bot.cli.runtime import Runtime, pass_runtime
+from bot.services.errors import DomainError
+from bot.settings import ConfigError
+from storage.migrate import current_revision, head_revision, upgrade
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="interview-desk")
+@click.option("--database-url", envvar=None, help="Use this database instead of DATABASE_URL.")
+@click.pass_context
+def cli(ctx: click.Context, database_url: str | None) -> None:
+    """Interview Desk: schedule and run user-research interviews from inside Slack."""
+    ctx.obj = Runtime(database_url)
+
+
+@cli.command()
+@click.option("--host", help="Default: HOST.")
+@click.option("--port", type=int, help="Default: PORT.")
+@pass_runtime
+def serve(rt: Runtime, host: str | None, port: int | None) -> None:
+    """Serve Slack (HTTP, and Socket Mode with SLACK_APP_TOKEN) and the participant pages."""
+    from bot.runner import run  # imports the web stack only for the commands that serve
+
+    missing = rt.settings.missing_slack_credentials()
+    if missing:
+        raise ConfigError(
+            f"missing {', '.join(missing)}: set them in the environment or .env "
+            "(or try `interview-desk demo`, which runs without Slack)."
+        )
+    run(rt.settings, rt.services, host=host, port=port)
+
+
+@cli.command()
+@click.option("--database", "path", default="interview-desk-demo.db", show_default=True, help="SQLite file to create afresh.")
+@click.option("--workspace", default="T0DEMO", show_default=True, metavar="T…", help="Your Slack workspace ID, to try it in Slack.")
+@click.option("--channel", default="C0DEMO", show_default=True, metavar="C…", help="The channel to bind the demo study to.")
+@click.option("--member", default="U0DEMO", show_default=True, metavar="U…", help="Your Slack user ID (joins the team and hosts).")
+@click.option("--host", help="Default: HOST.")
+@click.option("--port", type=int, help="Default: PORT.")
+@click.option("--no-serve", is_flag=True, help="Only create the database.")
+@click.pass_context
+def demo(ctx: click.Context, path: str, workspace: str, channel: str, member: str, host: str | None, port: int | None, no_serve: bool) -> None:
+    """Create a fresh demo database with a team, a study and interviews, and serve it."""
+    from bot.demo import create_demo
+
+    runtime = Runtime(f"sqlite:///{path}")
+    ctx.obj = runtime
+    summary = create_demo(path, runtime, workspace_id=workspace, channel_id=channel, member_id=member)
+    click.echo(summary.instructions(runtime.settings, host=host, port=port, serving=not no_serve))
+    if no_serve:
+        return
+    from bot.runner import run
+
+    run(runtime.settings, runtime.services, host=host, port=port)
+
+
+@cli.group()
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+@pass_runtime
+def db_upgrade(rt: Runtime) -> None:
+    """Apply all migrations (the server also does this when it starts)."""
+    from storage.db import Database
+
+    database = Database(rt.settings.database_url)
+    upgrade(database.engine)
+    click.echo(f"Database is at revision {current_revision(database.engine)} (latest: {head_revision()}).")
+
+
+@db.command("current")
+@json_option
+@pass_runtime
+def db_current(rt: Runtime, as_json: bool) -> None:
+    """Show the schema revision of the database."""
+    from storage.db import Database
+
+    revision = current_revision(Database(rt.settings.database_url).engine)
+    data = {"current": revision, "head": head_revision()}
+    emit(data, f"current {revision or '(empty database)'}, latest {data['head']}", as_json=as_json)
+
+
+for group in ADMIN_GROUPS:
+    cli.add_command(group)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
+    try:
+        cli(standalone_mode=True)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except DomainError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    except OperationalError as exc:
+        click.echo(f"error: cannot use the database: {exc.orig}", err=True)
+        sys.exit(1)

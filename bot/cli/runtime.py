@@ -1,0 +1,51 @@
+"""What CLI commands share: settings, the migrated database and the services, made on first use."""
+
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any, TypeVar
+
+import click
+from slack_sdk.errors import SlackApiError
+
+from bot.services import Services
+from bot.services.errors import InvalidInput
+from bot.settings import Settings, load_settings
+from storage.db import Database
+from storage.migrate import upgrade
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Runtime:
+    def __init__(self, database_url: str | None = None) -> None:
+        self._overrides = {"database_url": database_url} if database_url else {}
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings(**self._overrides)
+
+    @cached_property
+    def db(self) -> Database:
+        db = Database(self.settings.database_url)
+        upgrade(db.engine)
+        return db
+
+    @cached_property
+    def services(self) -> Services:
+        return Services.build(self.db)
+
+    def workspace_id(self) -> str:
+        """The workspace of SLACK_BOT_TOKEN, for commands that were not given --workspace."""
+        if self.settings.slack_bot_token is None:
+            raise InvalidInput("Pass --workspace T… (or set SLACK_BOT_TOKEN so it can be looked up).")
+        from bot.slack_app import web_client  # only this command needs Slack
+
+        try:
+            return str(web_client(self.settings).auth_test()["team_id"])
+        except SlackApiError as exc:
+            raise InvalidInput(
+                f"Slack did not accept SLACK_BOT_TOKEN ({exc.response.get('error')}); pass --workspace T…."
+            ) from None
+
+
+pass_runtime = click.make_pass_decorator(Runtime)

@@ -1,0 +1,101 @@
+"""The web server: Slack's Request URL, the health check and (later) the participant pages."""
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from slack_bolt import App, BoltRequest
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.signature import SignatureVerifier
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot import __version__
+from bot.services import Services
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_SLACK_BODY = 1 << 20  # Slack's payloads are far smaller; anything bigger is not Slack
+SLACK_NOT_CONFIGURED = (
+    "Slack is not configured on this server: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET."
+)
+
+
+def _slack_endpoint(settings: Settings, bolt_app: App | None):  # noqa: ANN202 (Starlette endpoint)
+    verifier = (
+        SignatureVerifier(settings.slack_signing_secret.get_secret_value())
+        if settings.slack_signing_secret is not None
+        else None
+    )
+
+    async def slack_events(request: Request) -> Response:
+        if bolt_app is None or verifier is None:
+            return JSONResponse({"error": SLACK_NOT_CONFIGURED}, status_code=503)
+        body = await request.body()
+        if len(body) > MAX_SLACK_BODY:
+            return JSONResponse({"error": "request too large"}, status_code=413)
+        # Verified here, before the body is parsed, so a forged request costs one HMAC and
+        # nothing else; Bolt checks the signature again as part of its dispatch.
+        if not verifier.is_valid_request(body, dict(request.headers)):
+            return JSONResponse({"error": "invalid signature"}, status_code=401)
+        try:
+            bolt_request = BoltRequest(
+                body=body.decode("utf-8"),
+                query=dict(request.query_params),
+                headers=dict(request.headers),
+            )
+        except (ValueError, UnicodeDecodeError):
+            return JSONResponse({"error": "malformed Slack payload"}, status_code=400)
+        # Bolt's dispatch is synchronous and waits for the listener's ack: run it off the loop.
+        bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
+        return Response(
+            status_code=bolt_response.status,
+            content=bolt_response.body,
+            headers=bolt_response.first_headers_without_set_cookie(),
+        )
+
+    return slack_events
+
+
+def _healthz(services: Services):  # noqa: ANN202 (Starlette endpoint)
+    async def healthz(_request: Request) -> Response:
+        try:
+            await run_in_threadpool(services.db.ping)
+        except Exception:  # any failure to reach the database is "unreachable"
+            log.warning("health check: database unreachable", exc_info=True)
+            return JSONResponse(
+                {"status": "degraded", "database": "unreachable", "version": __version__},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ok", "database": "ok", "version": __version__})
+
+    return healthz
+
+
+def create_web_app(settings: Settings, services: Services, bolt_app: App | None) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        socket_mode = None
+        if bolt_app is not None and settings.slack_app_token is not None:
+            # Socket Mode alongside HTTP: development without a public URL.
+            socket_mode = SocketModeHandler(bolt_app, settings.slack_app_token.get_secret_value())
+            await run_in_threadpool(socket_mode.connect)
+            log.info("connected to Slack in Socket Mode")
+        try:
+            yield
+        finally:
+            if socket_mode is not None:
+                await run_in_threadpool(socket_mode.close)
+            await run_in_threadpool(services.db.dispose)
+
+    return Starlette(
+        routes=[
+            Route("/slack/events", _slack_endpoint(settings, bolt_app), methods=["POST"]),
+            Route("/healthz", _healthz(services), methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )

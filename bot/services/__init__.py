@@ -1,0 +1,38 @@
+"""Domain services: everything Interview Desk does, independent of Slack and of the web.
+
+Listeners and the CLI call these; they never see a Slack payload and never return a model
+object, only the plain types of ``bot.domain``.
+"""
+
+from dataclasses import dataclass
+
+from bot.clock import Clock, system_clock
+from bot.services.booking import BookingService
+from bot.services.interviews import InterviewService
+from bot.services.participants import ParticipantService
+from bot.services.studies import StudyService
+from bot.services.teams import TeamService
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class Services:
+    db: Database
+    clock: Clock
+    teams: TeamService
+    studies: StudyService
+    participants: ParticipantService
+    booking: BookingService
+    interviews: InterviewService
+
+    @classmethod
+    def build(cls, db: Database, clock: Clock = system_clock) -> "Services":
+        return cls(
+            db=db,
+            clock=clock,
+            teams=TeamService(db),
+            studies=StudyService(db),
+            participants=ParticipantService(db),
+            booking=BookingService(db, clock),
+            interviews=InterviewService(db, clock),
+        )

@@ -1,0 +1,52 @@
+"""Participants of a study."""
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.domain import ParticipantInfo
+from bot.services import validation
+from bot.services.errors import Conflict, NotFound
+from bot.services.studies import find_study
+from storage.db import Database
+from storage.models import Participant, Study
+
+
+def participant_info(p: Participant) -> ParticipantInfo:
+    return ParticipantInfo(id=p.id, study_id=p.study_id, name=p.name, email=p.email, status=p.status)
+
+
+def find_participant(session: Session, study: Study, email: str) -> Participant:
+    address = validation.email(email)
+    participant = session.scalars(
+        select(Participant).where(Participant.study_id == study.id, Participant.email == address)
+    ).one_or_none()
+    if participant is None:
+        raise NotFound(f"{address} is not a participant of {study.name!r}.")
+    return participant
+
+
+class ParticipantService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def add(self, study_ref: str | int, email: str, name: str | None = None) -> ParticipantInfo:
+        address = validation.email(email)
+        display = validation.name(name or address.split("@")[0], what="Participant name")
+        try:
+            with self.db.transaction() as session:
+                study = find_study(session, study_ref)
+                participant = Participant(study=study, email=address, name=display)
+                session.add(participant)
+                session.flush()
+                return participant_info(participant)
+        except IntegrityError:
+            raise Conflict(f"{address} is already a participant of this study.") from None
+
+    def list(self, study_ref: str | int) -> list[ParticipantInfo]:
+        with self.db.transaction() as session:
+            study = find_study(session, study_ref)
+            rows = session.scalars(
+                select(Participant).where(Participant.study_id == study.id).order_by(Participant.id)
+            )
+            return [participant_info(p) for p in rows]

@@ -1,0 +1,41 @@
+"""The Bolt app: one per process, with every listener registered once."""
+
+import logging
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+)
+
+from bot.services import Services
+from bot.settings import Settings
+from commands import register_all
+
+
+def web_client(settings: Settings) -> WebClient:
+    """A Web API client for SLACK_API_URL that waits out 429s and retries dropped connections."""
+    assert settings.slack_bot_token is not None
+    return WebClient(
+        token=settings.slack_bot_token.get_secret_value(),
+        base_url=str(settings.slack_api_url),
+        timeout=10,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def build_bolt_app(settings: Settings, services: Services) -> App:
+    assert settings.slack_signing_secret is not None
+    app = App(
+        client=web_client(settings),
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        # No network call at start: the bot's identity is fetched on the first request instead.
+        token_verification_enabled=False,
+        logger=logging.getLogger("interview_desk.slack"),
+    )
+    register_all(app, services)
+    return app

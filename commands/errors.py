@@ -1,0 +1,58 @@
+"""One place that turns failures into a friendly reply to the person who clicked."""
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
+from slack_sdk.models.views import View
+
+from blocks import text
+from blocks.ids import BadValue
+from bot.services.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+STALE = "That button is out of date. Run `/interviews` again for the current list."
+OOPS = "Something went wrong on our side, and nothing was changed. Please try again in a moment."
+
+
+def user_message(error: Exception) -> str:
+    """What to tell the user about an error, as Slack mrkdwn (domain text is escaped)."""
+    if isinstance(error, DomainError):
+        return text.escape(error.message)
+    if isinstance(error, BadValue):
+        return STALE
+    return OOPS
+
+
+def _error_modal(message: str) -> View:
+    return View(
+        type="modal",
+        title="Interview Desk",
+        close="OK",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=message))],
+    )
+
+
+def handle_error(
+    error: Exception, body: dict[str, Any], respond: Respond | None, client: WebClient, logger: logging.Logger
+) -> None:
+    if not isinstance(error, DomainError | BadValue):
+        logger.exception("listener failed", exc_info=error)
+    message = user_message(error)
+    try:
+        if respond is not None:
+            respond(text=message, response_type="ephemeral", replace_original=False)
+        elif body.get("view") and body.get("trigger_id"):
+            # An action inside a modal has no response_url: show the message on top of it.
+            client.views_push(trigger_id=body["trigger_id"], view=_error_modal(message))
+    except SlackApiError:
+        log.warning("could not tell the user about an error", exc_info=True)
+
+
+def register(app: App) -> None:
+    app.error(handle_error)
