@@ -57,6 +57,8 @@ class ListPosition(_Value):
     tab: Literal["upcoming", "past"] = "upcoming"
     key: tuple[int, int] | None = None  # (start as Unix seconds, interview id)
     direction: Literal["after", "before"] = "after"
+    # Position of the row just past ``key`` in the list: where the next page starts ("after"),
+    # or where the page we come from starts ("before"). Only used for "Showing 11–20".
     offset: int = Field(default=0, ge=0, le=10_000_000)
 
 

@@ -69,8 +69,7 @@ def _navigation(page: InterviewPage) -> list[Block]:
     buttons = []
     if page.has_previous and page.first_key is not None:
         back = ListPosition(
-            tab=page.tab.value, key=page.first_key, direction="before",
-            offset=max(0, page.offset - len(page.items)),
+            tab=page.tab.value, key=page.first_key, direction="before", offset=page.offset
         )
         buttons.append(ButtonElement(text="‹ Previous", action_id=ActionId.LIST_PREVIOUS, value=back.encode()))
     if page.has_next and page.last_key is not None:

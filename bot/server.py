@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import SignatureVerifier
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -13,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from bot import __version__
+from bot import __version__, slack_envelope
 from bot.services import Services
 from bot.settings import Settings
 
@@ -40,16 +41,27 @@ def _slack_endpoint(settings: Settings, bolt_app: App | None):  # noqa: ANN202 (
             return JSONResponse({"error": "request too large"}, status_code=413)
         # Verified here, before the body is parsed, so a forged request costs one HMAC and
         # nothing else; Bolt checks the signature again as part of its dispatch.
-        if not verifier.is_valid_request(body, dict(request.headers)):
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return JSONResponse({"error": "the body is not UTF-8"}, status_code=400)
+        try:
+            signed = verifier.is_valid_request(text, dict(request.headers))
+        except ValueError:  # e.g. a timestamp header that is not a number
+            signed = False
+        if not signed:
             return JSONResponse({"error": "invalid signature"}, status_code=401)
         try:
-            bolt_request = BoltRequest(
-                body=body.decode("utf-8"),
-                query=dict(request.query_params),
-                headers=dict(request.headers),
-            )
-        except (ValueError, UnicodeDecodeError):
-            return JSONResponse({"error": "malformed Slack payload"}, status_code=400)
+            # Parsed exactly as Bolt will parse it, so the shape check sees what Bolt sees.
+            payload = parse_body(text, request.headers.get("content-type"))
+        except ValueError:
+            payload = None
+        malformed = slack_envelope.problem(payload)
+        if malformed is not None:
+            return JSONResponse({"error": f"malformed Slack payload: {malformed}"}, status_code=400)
+        bolt_request = BoltRequest(
+            body=text, query=dict(request.query_params), headers=dict(request.headers)
+        )
         # Bolt's dispatch is synchronous and waits for the listener's ack: run it off the loop.
         bolt_response = await run_in_threadpool(bolt_app.dispatch, bolt_request)
         return Response(

@@ -45,7 +45,8 @@ def handle_error(
         logger.exception("listener failed", exc_info=error)
     message = user_message(error)
     try:
-        if respond is not None:
+        # Bolt always passes a Respond, even for payloads without a response_url (modals).
+        if respond is not None and respond.response_url:
             respond(text=message, response_type="ephemeral", replace_original=False)
         elif body.get("view") and body.get("trigger_id"):
             # An action inside a modal has no response_url: show the message on top of it.

@@ -119,10 +119,17 @@ class InterviewService:
             rows, more = queries.interview_page(
                 session, study.id, past=past, now=now, limit=PAGE_SIZE, key=key, direction=direction
             )
-            if direction == "before":
-                offset = max(0, offset)
-                has_previous, has_next = more, True
+            if direction == "before" and more:
+                # ``offset`` is the position of the page we came from; this page ends before it.
+                offset = max(0, offset - len(rows))
+                has_previous, has_next = offset > 0, True
             else:
+                if direction == "before":
+                    # Back at the start: show a full first page even if rows moved meanwhile.
+                    rows, more = queries.interview_page(
+                        session, study.id, past=past, now=now, limit=PAGE_SIZE
+                    )
+                    offset = 0
                 has_previous, has_next = offset > 0, more
             return InterviewPage(
                 study=study_ref(study),

@@ -141,7 +141,12 @@ class FakeSlackAPI:
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-slack-api", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # keeps stop() fast
+            name="fake-slack-api",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
