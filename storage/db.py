@@ -25,12 +25,17 @@ def normalize_database_url(raw: str) -> URL:
         raw = "postgresql://" + raw.removeprefix("postgres://")
     try:
         url = make_url(raw)
-    except ArgumentError as exc:
-        raise DatabaseUrlError(f"not a database URL: {raw!r}") from exc
+    except (ArgumentError, ValueError):
+        # The URL may hold a password: the message must not repeat it.
+        raise DatabaseUrlError(
+            "not a database URL; expected e.g. sqlite:///interview-desk.db "
+            "or postgresql://user:password@host/database"
+        ) from None
     backend = url.get_backend_name()
     if backend not in SUPPORTED_BACKENDS:
         raise DatabaseUrlError(f"unsupported database {backend!r}: use sqlite or postgresql")
-    if backend == "postgresql" and url.get_driver_name() != "psycopg":
+    if backend == "postgresql" and url.drivername != "postgresql+psycopg":
+        # Named explicitly, so the driver never depends on SQLAlchemy's default of the day.
         url = url.set(drivername="postgresql+psycopg")
     return url
 

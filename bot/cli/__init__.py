@@ -109,5 +109,6 @@ def main() -> None:
         click.echo(f"error: {exc.message}", err=True)
         sys.exit(1)
     except OperationalError as exc:
-        click.echo(f"error: cannot use the database: {exc.orig}", err=True)
+        reason = " ".join(str(exc.orig).split())  # drivers' messages span several lines
+        click.echo(f"error: cannot use the database: {reason}", err=True)
         sys.exit(1)

@@ -1,11 +1,13 @@
 """What CLI commands share: settings, the migrated database and the services, made on first use."""
 
+import logging
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, TypeVar
 
 import click
-from slack_sdk.errors import SlackApiError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.services import Services
 from bot.services.errors import InvalidInput
@@ -38,13 +40,24 @@ class Runtime:
         """The workspace of SLACK_BOT_TOKEN, for commands that were not given --workspace."""
         if self.settings.slack_bot_token is None:
             raise InvalidInput("Pass --workspace T… (or set SLACK_BOT_TOKEN so it can be looked up).")
-        from bot.slack_app import web_client  # only this command needs Slack
-
+        # A one-off lookup: fail fast, without retries, and quietly (the CLI prints one line).
+        quiet = logging.getLogger("interview_desk.cli.slack")
+        quiet.setLevel(logging.CRITICAL + 1)
+        client = WebClient(
+            token=self.settings.slack_bot_token.get_secret_value(),
+            base_url=str(self.settings.slack_api_url),
+            timeout=10,
+            logger=quiet,
+        )
         try:
-            return str(web_client(self.settings).auth_test()["team_id"])
+            return str(client.auth_test()["team_id"])
         except SlackApiError as exc:
             raise InvalidInput(
                 f"Slack did not accept SLACK_BOT_TOKEN ({exc.response.get('error')}); pass --workspace T…."
+            ) from None
+        except (OSError, SlackClientError) as exc:  # URLError, timeouts, refused connections
+            raise InvalidInput(
+                f"Could not reach Slack at {self.settings.slack_api_url} ({exc}); pass --workspace T…."
             ) from None
 
 

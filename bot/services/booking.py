@@ -1,7 +1,7 @@
 """Booking an interview: the one path used by the CLI, Slack and the participant pages."""
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,6 +40,7 @@ class BookingService:
             raise InvalidInput("Give the start time with its UTC offset, e.g. 2026-03-03T10:00+01:00.")
         if starts_at.second or starts_at.microsecond:
             raise InvalidInput("Interviews start on a whole minute.")
+        starts_at = starts_at.astimezone(UTC)
         now = self.clock()
         if starts_at <= now:
             raise InvalidInput("That time has already passed; choose a time in the future.")

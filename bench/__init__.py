@@ -1,0 +1,1 @@
+"""Benchmarks that print figures. Run from the repository root, e.g. `python -m bench.interviews`."""

@@ -1,0 +1,50 @@
+"""The floor: a Bolt app that answers a constant, behind exactly the same web stack as ours.
+
+`python -m bench.floor_app --port N` serves it with uvicorn like `interview-desk serve` does.
+"""
+
+import argparse
+import os
+
+import uvicorn
+from slack_bolt import Ack, App
+
+from bot.server import create_web_app
+from bot.services import Services
+from bot.settings import load_settings
+from bot.slack_app import web_client
+from storage.db import Database
+
+
+def build_floor_app() -> App:
+    settings = load_settings()
+    assert settings.slack_signing_secret is not None
+    app = App(
+        client=web_client(settings),
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        token_verification_enabled=False,
+    )
+
+    @app.command("/interviews")
+    def constant_command(ack: Ack) -> None:
+        ack(response_type="ephemeral", text="ok")
+
+    @app.action("interview.view_details")
+    def constant_action(ack: Ack) -> None:
+        ack()
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    settings = load_settings()
+    services = Services.build(Database(os.environ.get("DATABASE_URL", "sqlite://")))
+    web = create_web_app(settings, services, build_floor_app())
+    uvicorn.run(web, host="127.0.0.1", port=args.port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
