@@ -6,8 +6,23 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, select
 
 from storage.db import Database
-from storage.enums import ActivityKind, ActorKind, AttendeeRole, InterviewStatus, InviteStatus
-from storage.models import ActivityEvent, Attendee, Interview, Participant, ResearchTeam, Study, StudyHost, TeamMember
+from storage.enums import (
+    ActivityKind,
+    ActorKind,
+    AttendeeRole,
+    InterviewStatus,
+    InviteStatus,
+)
+from storage.models import (
+    ActivityEvent,
+    Attendee,
+    Interview,
+    Participant,
+    ResearchTeam,
+    Study,
+    StudyHost,
+    TeamMember,
+)
 
 WORKSPACE, CHANNEL, HOST = "T0BENCH", "C0BENCH", "U0BENCHHOST"
 STATUSES = [InterviewStatus.COMPLETED, InterviewStatus.COMPLETED, InterviewStatus.NO_SHOW, InterviewStatus.CANCELED]

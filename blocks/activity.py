@@ -1,7 +1,7 @@
 """One sentence per activity event, for the details view's timeline."""
 
-from bot.domain import ActivityView
 from blocks import text
+from bot.domain import ActivityView
 from storage.enums import ActivityKind, ActorKind
 
 _INVITE_WORDS = {

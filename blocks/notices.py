@@ -1,6 +1,11 @@
 """Short ephemeral replies: help, errors and other one-liners."""
 
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 from blocks import text
 

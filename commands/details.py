@@ -5,7 +5,13 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from blocks.ids import TIMELINE_NAVIGATION, ActionId, InterviewRef, MenuChoice, TimelinePosition
+from blocks.ids import (
+    TIMELINE_NAVIGATION,
+    ActionId,
+    InterviewRef,
+    MenuChoice,
+    TimelinePosition,
+)
 from blocks.interview_details import interview_details_view
 from commands.services_context import actor, services
 

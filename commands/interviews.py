@@ -11,7 +11,7 @@ from blocks.notices import help_blocks, message_blocks
 from bot.domain import ListTab
 from bot.services.errors import DomainError
 from commands.errors import user_message
-from commands.services_context import actor, services
+from commands.services_context import actor, services, workspace_id
 
 SUBCOMMANDS = {"": ListTab.UPCOMING, "upcoming": ListTab.UPCOMING, "past": ListTab.PAST}
 
@@ -31,7 +31,7 @@ def interviews_command(ack: Ack, command: dict[str, Any], context: BoltContext) 
         page = services(context).interviews.list_page(
             actor=actor(context),
             tab=SUBCOMMANDS[sub],
-            workspace_id=context.team_id or context.enterprise_id or "",
+            workspace_id=workspace_id(context),
             channel_id=command.get("channel_id", ""),
         )
     except DomainError as error:
@@ -49,7 +49,7 @@ def navigate(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Re
     page = services(context).interviews.list_page(
         actor=actor(context),
         tab=ListTab(position.tab),
-        workspace_id=context.team_id or context.enterprise_id or "",
+        workspace_id=workspace_id(context),
         channel_id=channel_id,
         key=position.key,
         direction=position.direction,

@@ -22,6 +22,11 @@ def services(context: BoltContext) -> Services:
     return context[SERVICES_KEY]
 
 
+def workspace_id(context: BoltContext) -> str:
+    """The workspace the request came from (the organization for org-wide installs)."""
+    return context.team_id or context.enterprise_id or ""
+
+
 def actor(context: BoltContext) -> Actor:
     """The Slack user behind the request, in the workspace the request came from."""
-    return Actor.slack_user(context.team_id or context.enterprise_id or "", context.user_id or "")
+    return Actor.slack_user(workspace_id(context), context.user_id or "")

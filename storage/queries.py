@@ -179,18 +179,15 @@ def activity_page(
 
 
 def overlapping_interviews(
-    session: Session, host_member_id: int, starts_at: datetime, ends_at: datetime
+    session: Session, slack_user_id: str, starts_at: datetime, ends_at: datetime
 ) -> list[Interview]:
-    """Live interviews a host organises or attends that overlap ``[starts_at, ends_at)``."""
-    member = session.get(TeamMember, host_member_id)
-    if member is None:
-        return []
+    """Live interviews a Slack user attends (in any study) that overlap ``[starts_at, ends_at)``."""
     return list(
         session.scalars(
             select(Interview)
             .join(Attendee, Attendee.interview_id == Interview.id)
             .where(
-                Attendee.slack_user_id == member.slack_user_id,
+                Attendee.slack_user_id == slack_user_id,
                 Interview.status != InterviewStatus.CANCELED,
                 Interview.starts_at < ends_at,
                 Interview.ends_at > starts_at,

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-import httpx
 
 from bot.domain import Actor
 from bot.server import create_web_app
@@ -24,8 +24,8 @@ from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base
 from tests.support import slack_requests
-from tests.support.live_server import serve_in_thread
 from tests.support.fake_slack import FakeSlackAPI
+from tests.support.live_server import serve_in_thread
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"

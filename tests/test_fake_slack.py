@@ -17,7 +17,12 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from tests.support.blockkit import assert_valid_message, assert_valid_view, message_block_errors, view_errors
+from tests.support.blockkit import (
+    assert_valid_message,
+    assert_valid_view,
+    message_block_errors,
+    view_errors,
+)
 from tests.support.fake_slack import FakeSlackAPI
 from tests.support.slack_requests import (
     block_actions,

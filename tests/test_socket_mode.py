@@ -27,8 +27,8 @@ class FakeSocketModeEndpoint:
     """Plays Slack's side of a Socket Mode connection: says hello, sends envelopes, reads acks."""
 
     def __init__(self) -> None:
-        self.outgoing: "queue.Queue[dict[str, Any] | None]" = queue.Queue()  # None: stop
-        self.acks: "queue.Queue[dict[str, Any]]" = queue.Queue()
+        self.outgoing: queue.Queue[dict[str, Any] | None] = queue.Queue()  # None: stop
+        self.acks: queue.Queue[dict[str, Any]] = queue.Queue()
         self.connected = threading.Event()
         self.url = ""
         self._loop = asyncio.new_event_loop()

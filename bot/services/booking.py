@@ -15,7 +15,14 @@ from bot.services.participants import find_participant
 from bot.services.studies import find_study
 from storage.db import Database
 from storage.enums import ActivityKind, AttendeeRole, InterviewStatus, ParticipantStatus
-from storage.models import Attendee, Interview, Participant, Study, StudyHost, TeamMember
+from storage.models import (
+    Attendee,
+    Interview,
+    Participant,
+    Study,
+    StudyHost,
+    TeamMember,
+)
 from storage.queries import overlapping_interviews
 
 
@@ -148,7 +155,7 @@ class BookingService:
         self, session: Session, study: Study, host: TeamMember, starts_at: datetime, ends_at: datetime
     ) -> None:
         buffer = timedelta(minutes=study.buffer_minutes)
-        clashes = overlapping_interviews(session, host.id, starts_at - buffer, ends_at + buffer)
+        clashes = overlapping_interviews(session, host.slack_user_id, starts_at - buffer, ends_at + buffer)
         if clashes:
             clash = clashes[0]
             raise Conflict(

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from bot.domain import StudyInfo
 from bot.services import validation
 from bot.services.errors import Conflict, InvalidInput, NotFound
+from bot.services.lookup import find_one
 from bot.services.teams import find_team
 from storage.db import Database
 from storage.models import Study, StudyHost
@@ -31,20 +32,9 @@ def study_info(study: Study) -> StudyInfo:
 
 
 def find_study(session: Session, ref: str | int) -> Study:
-    """A study by id, by its name, or by its Slack channel ID."""
-    if isinstance(ref, int) or str(ref).isdigit():
-        study = session.get(Study, int(ref))
-        if study is None:
-            raise NotFound(f"There is no study with ID {ref}.")
-        return study
-    studies = session.scalars(
-        select(Study).where((Study.name == ref) | (Study.slack_channel_id == ref))
-    ).all()
-    if not studies:
-        raise NotFound(f"There is no study named {ref!r}.")
-    if len(studies) > 1:
-        raise Conflict(f"Several studies match {ref!r}; use its ID.")
-    return studies[0]
+    """A study by ID, by its name, or by its Slack channel ID."""
+    matches = (Study.name == str(ref)) | (Study.slack_channel_id == str(ref))
+    return find_one(session, Study, ref, what="study", matches=matches)
 
 
 class StudyService:

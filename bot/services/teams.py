@@ -6,7 +6,8 @@ from sqlalchemy.orm import Session
 
 from bot.domain import TeamInfo
 from bot.services import validation
-from bot.services.errors import Conflict, InvalidInput, NotFound
+from bot.services.errors import Conflict, InvalidInput
+from bot.services.lookup import find_one
 from storage.db import Database
 from storage.enums import TeamRole
 from storage.models import ResearchTeam, TeamMember
@@ -22,18 +23,8 @@ def team_info(team: ResearchTeam) -> TeamInfo:
 
 
 def find_team(session: Session, ref: str | int) -> ResearchTeam:
-    """A team by id, or by its name (unique within a workspace; refused where ambiguous)."""
-    if isinstance(ref, int) or str(ref).isdigit():
-        team = session.get(ResearchTeam, int(ref))
-        if team is None:
-            raise NotFound(f"There is no team with ID {ref}.")
-        return team
-    teams = session.scalars(select(ResearchTeam).where(ResearchTeam.name == ref)).all()
-    if not teams:
-        raise NotFound(f"There is no team named {ref!r}.")
-    if len(teams) > 1:
-        raise Conflict(f"Several workspaces have a team named {ref!r}; use its ID.")
-    return teams[0]
+    """A team by ID, or by its name (unique within a workspace; refused where ambiguous)."""
+    return find_one(session, ResearchTeam, ref, what="team", matches=ResearchTeam.name == str(ref))
 
 
 class TeamService:

@@ -8,7 +8,13 @@ import pytest
 
 from blocks import text
 from blocks.activity import sentence
-from blocks.ids import BadValue, InterviewRef, ListPosition, MenuChoice, TimelinePosition
+from blocks.ids import (
+    BadValue,
+    InterviewRef,
+    ListPosition,
+    MenuChoice,
+    TimelinePosition,
+)
 from blocks.interview_details import MAX_ATTENDEE_ROWS, interview_details_view
 from blocks.interview_list import interview_list
 from bot.domain import (
@@ -21,7 +27,13 @@ from bot.domain import (
     ListTab,
     StudyRef,
 )
-from storage.enums import ActivityKind, ActorKind, AttendeeRole, InterviewStatus, InviteStatus
+from storage.enums import (
+    ActivityKind,
+    ActorKind,
+    AttendeeRole,
+    InterviewStatus,
+    InviteStatus,
+)
 from tests.support.blockkit import assert_valid_message, assert_valid_view
 
 START = datetime(2030, 3, 5, 9, 0, tzinfo=UTC)

@@ -10,11 +10,40 @@ from sqlalchemy import func, select, update
 
 from bot.domain import Actor, BookingResult
 from bot.services import Services
-from bot.services.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
+from bot.services.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+)
 from storage.db import Database
-from storage.enums import ActivityKind, ActorKind, AttendeeRole, InterviewStatus, ParticipantStatus
-from storage.models import ActivityEvent, Attendee, Interview, Participant, Study, TeamMember
-from tests.conftest import ADA, BO, CLI, OUTSIDER, T0, WORKSPACE, MovableClock, Seed, berlin
+from storage.enums import (
+    ActivityKind,
+    ActorKind,
+    AttendeeRole,
+    InterviewStatus,
+    ParticipantStatus,
+)
+from storage.models import (
+    ActivityEvent,
+    Attendee,
+    Interview,
+    Participant,
+    Study,
+    TeamMember,
+)
+from tests.conftest import (
+    ADA,
+    BO,
+    CLI,
+    OUTSIDER,
+    T0,
+    WORKSPACE,
+    MovableClock,
+    Seed,
+    berlin,
+)
 
 NORA, OTTO, PIA = "nora@example.com", "otto@example.com", "pia@example.com"
 

@@ -9,8 +9,25 @@ from bot.services import Services
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.interviews import NoStudyHere
 from storage.db import Database
-from storage.enums import ActivityKind, ActorKind, AttendeeRole, InterviewStatus, InviteStatus
-from tests.conftest import ADA, BO, CHANNEL, CLI, OUTSIDER, T0, WORKSPACE, MovableClock, Seed, berlin
+from storage.enums import (
+    ActivityKind,
+    ActorKind,
+    AttendeeRole,
+    InterviewStatus,
+    InviteStatus,
+)
+from tests.conftest import (
+    ADA,
+    BO,
+    CHANNEL,
+    CLI,
+    OUTSIDER,
+    T0,
+    WORKSPACE,
+    MovableClock,
+    Seed,
+    berlin,
+)
 from tests.storage.factories import add_event, add_interview
 
 ADA_IN_SLACK = Actor.slack_user(WORKSPACE, ADA)
