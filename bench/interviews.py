@@ -6,7 +6,8 @@ For each study size, a fresh database is seeded and the real `interview-desk ser
 signed requests sent one at a time over loopback HTTP; the figure is the time from sending the
 request to receiving the full response (Slack's acknowledgement). The floor is a Bolt app that
 answers a constant behind the same Starlette + uvicorn stack. A figure that grows with study
-size where the floor does not is a query that scans.
+size where the floor does not is a query that scans. Bolt acknowledges in steps of about 10 ms,
+so a second table times the work behind each request in process (service call and Block Kit).
 
 With --database-url (e.g. PostgreSQL), that database's Interview Desk tables are emptied first.
 """
@@ -28,6 +29,10 @@ from sqlalchemy import text
 
 from bench.seed import CHANNEL, HOST, WORKSPACE, seed_study
 from blocks.ids import InterviewRef
+from blocks.interview_details import interview_details_view
+from blocks.interview_list import interview_list
+from bot.domain import Actor, ListTab
+from bot.services import Services
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base
@@ -92,6 +97,34 @@ def requests_for(url: str, fake: FakeSlackAPI, interview_id: int) -> dict[str, C
     return {"/interviews": lambda: post(command), "/interviews past": lambda: post(past), "View details (ack)": lambda: post(details)}
 
 
+def in_process(database_url: str, interview_id: int, count: int) -> dict[str, list[float]]:
+    """The work behind each request without HTTP and Bolt: service call plus Block Kit."""
+    db = Database(database_url)
+    services = Services.build(db)
+    actor = Actor.slack_user(WORKSPACE, HOST)
+
+    def listing(tab: ListTab) -> Callable[[], object]:
+        return lambda: [b.to_dict() for b in interview_list(services.interviews.list_page(actor=actor, tab=tab, workspace_id=WORKSPACE, channel_id=CHANNEL))]
+
+    work = {
+        "/interviews": listing(ListTab.UPCOMING),
+        "/interviews past": listing(ListTab.PAST),
+        "View details (modal)": lambda: interview_details_view(services.interviews.details(interview_id, actor)).to_dict(),
+    }
+    result = {}
+    for name, call in work.items():
+        for _ in range(20):
+            call()
+        values = []
+        for _ in range(count):
+            started = time.perf_counter()
+            call()
+            values.append((time.perf_counter() - started) * 1000)
+        result[name] = values
+    db.dispose()
+    return result
+
+
 def reset(database_url: str) -> Database:
     db = Database(database_url)
     upgrade(db.engine)
@@ -115,6 +148,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="interview-desk-bench-"))
     executable = shutil.which("interview-desk") or str(Path(sys.executable).with_name("interview-desk"))
     rows: list[tuple[str, str, float, float]] = []
+    work_rows: list[tuple[str, str, float, float]] = []
     with FakeSlackAPI(bot_token=TOKEN, team_id=WORKSPACE) as fake:
         base_env = {
             **os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
@@ -133,6 +167,8 @@ def main() -> None:
                 for name, send in requests_for(url, fake, ids["middle_interview_id"]).items():
                     values = timings(send, args.requests)
                     rows.append((f"{size:,} interviews", name, statistics.median(values), p(values, 99)))
+            for name, values in in_process(database_url, ids["middle_interview_id"], args.requests).items():
+                work_rows.append((f"{size:,} interviews", name, statistics.median(values), p(values, 99)))
         port = free_port()
         floor_env = {**base_env, "DATABASE_URL": f"sqlite:///{workdir}/floor.db", "PORT": str(port)}
         with server([sys.executable, "-m", "bench.floor_app", "--port", str(port)], floor_env, port) as url:
@@ -147,6 +183,11 @@ def main() -> None:
     print("|---|---|---:|---:|")
     for study, name, p50, p99 in rows:
         print(f"| {study} | {name} | {p50:.1f} | {p99:.1f} |")
+    print(f"\n### The work behind each request, in process ({backend}: service call and Block Kit, no HTTP)\n")
+    print("| study | work | p50 (ms) | p99 (ms) |")
+    print("|---|---|---:|---:|")
+    for study, name, p50, p99 in work_rows:
+        print(f"| {study} | {name} | {p50:.2f} | {p99:.2f} |")
     shutil.rmtree(workdir, ignore_errors=True)
 
 
