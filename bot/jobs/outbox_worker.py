@@ -1,0 +1,145 @@
+"""Delivering the outbox: claim due items, perform each side effect, settle it.
+
+Delivery happens outside any database transaction (an SMTP server may take seconds), between a
+short transaction that leases the items and one that settles each. A side effect that fails for
+a passing reason is retried with exponential backoff and jitter; one that fails for good, or
+too often, is kept as failed with its last error, so nothing is silently lost.
+"""
+
+import logging
+import os
+import random
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Protocol
+
+from bot.clock import Clock
+from storage import outbox
+from storage.db import Database
+from storage.enums import OutboxKind
+from storage.models import ActivityEvent
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryError(Exception):
+    """A side effect did not happen. ``temporary``: trying again later may succeed."""
+
+    def __init__(self, message: str, *, temporary: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.temporary = temporary
+        self.retry_after = retry_after  # seconds the other side asked us to wait (HTTP 429)
+
+
+class Deliverer(Protocol):
+    def deliver(self, payload: Mapping[str, Any]) -> None:
+        """Perform the side effect, or raise ``DeliveryError``."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    first_delay: timedelta = timedelta(seconds=30)
+    max_delay: timedelta = timedelta(hours=1)
+    max_attempts: int = 12  # about seven hours of trying with the defaults
+
+    def delay(self, attempts: int, rng: random.Random) -> timedelta:
+        """Exponential in the attempts made, with "equal jitter" so retries spread out."""
+        ceiling = min(self.max_delay, self.first_delay * 2 ** max(0, attempts - 1))
+        return ceiling / 2 + ceiling / 2 * rng.random()
+
+
+@dataclass
+class DrainResult:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retried + self.failed
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class OutboxWorker:
+    db: Database
+    clock: Clock
+    deliverers: Mapping[OutboxKind, Deliverer]
+    worker_id: str = field(default_factory=default_worker_id)
+    lease: timedelta = timedelta(minutes=5)
+    batch_size: int = 20
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    rng: random.Random = field(default_factory=random.Random)
+
+    def drain(self, max_items: int = 1000) -> DrainResult:
+        """Deliver what is due now, batch after batch, until nothing is due or ``max_items``."""
+        result = DrainResult()
+        while result.handled < max_items:
+            now = self.clock()
+            with self.db.transaction() as session:
+                items = outbox.claim(
+                    session, worker=self.worker_id, now=now, lease_until=now + self.lease,
+                    limit=min(self.batch_size, max_items - result.handled),
+                )
+                claimed = [(i.id, i.kind, dict(i.payload), i.attempts, i.interview_id) for i in items]
+            if not claimed:
+                break
+            for item_id, kind, payload, attempts, interview_id in claimed:
+                self._deliver_one(item_id, kind, payload, attempts, interview_id, result)
+        return result
+
+    def _deliver_one(
+        self, item_id: int, kind: OutboxKind, payload: dict[str, Any], attempts: int,
+        interview_id: int | None, result: DrainResult,
+    ) -> None:
+        deliverer = self.deliverers.get(kind)
+        try:
+            if deliverer is None:
+                raise DeliveryError(f"no deliverer for {kind.value} on this server", temporary=True)
+            deliverer.deliver(payload)
+        except DeliveryError as error:
+            self._settle_failure(item_id, kind, attempts, error, result)
+            return
+        except Exception as error:  # a bug in a deliverer must not stop the queue
+            log.exception("outbox item %s (%s) failed unexpectedly", item_id, kind.value)
+            self._settle_failure(item_id, kind, attempts, DeliveryError(repr(error), temporary=True), result)
+            return
+        with self.db.transaction() as session:
+            now = self.clock()
+            if outbox.mark_sent(session, item_id, worker=self.worker_id, now=now):
+                timeline = payload.get("timeline")
+                if timeline and interview_id is not None:
+                    session.add(
+                        ActivityEvent(
+                            interview_id=interview_id, kind=timeline["kind"],
+                            actor_kind=timeline.get("actor_kind", "system"),
+                            actor_slack_user_id=timeline.get("actor_slack_user_id"),
+                            actor_name=timeline.get("actor_name"), occurred_at=now,
+                            details=timeline.get("details", {}),
+                        )
+                    )
+                result.sent += 1
+            else:
+                log.warning("outbox item %s was delivered after its lease passed to another worker", item_id)
+
+    def _settle_failure(
+        self, item_id: int, kind: OutboxKind, attempts: int, error: DeliveryError, result: DrainResult
+    ) -> None:
+        message = str(error) or error.__class__.__name__
+        with self.db.transaction() as session:
+            if error.temporary and attempts < self.policy.max_attempts:
+                wait = self.policy.delay(attempts, self.rng)
+                if error.retry_after is not None:
+                    wait = max(wait, timedelta(seconds=error.retry_after))
+                outbox.mark_retry(session, item_id, worker=self.worker_id, error=message, retry_at=self.clock() + wait)
+                result.retried += 1
+                log.info("outbox item %s (%s) will be retried in %s: %s", item_id, kind.value, wait, message)
+            else:
+                outbox.mark_failed(session, item_id, worker=self.worker_id, error=message)
+                result.failed += 1
+                log.error("outbox item %s (%s) failed for good after %s attempts: %s", item_id, kind.value, attempts, message)

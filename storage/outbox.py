@@ -1,0 +1,164 @@
+"""The outbox table's queries: enqueue once, claim atomically, settle.
+
+Several server processes may drain one outbox. A claim is one ``UPDATE ... RETURNING`` whose
+sub-select takes due rows with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite has a single
+writer, so the statement is atomic there as it is). A claim is a lease: a worker that dies
+mid-delivery leaves rows that another worker may take once ``locked_until`` has passed.
+"""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, aliased
+
+from storage.enums import OutboxKind, OutboxStatus
+from storage.models import OutboxItem
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    kind: OutboxKind,
+    payload: dict[str, Any],
+    now: datetime,
+    available_at: datetime | None = None,
+    ordering_key: str | None = None,
+    interview_id: int | None = None,
+) -> bool:
+    """Add a side effect unless one with the same idempotency key exists; True if added.
+
+    Runs in the caller's transaction, so the side effect exists exactly when the change that
+    causes it was committed.
+    """
+    values = {
+        "idempotency_key": key,
+        "kind": kind,
+        "payload": payload,
+        "ordering_key": ordering_key,
+        "interview_id": interview_id,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "available_at": available_at or now,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(OutboxItem).values(**values).on_conflict_do_nothing(
+        index_elements=[OutboxItem.idempotency_key]
+    )
+    return bool(session.execute(statement).rowcount)
+
+
+def claim(
+    session: Session, *, worker: str, now: datetime, lease_until: datetime, limit: int
+) -> list[OutboxItem]:
+    """Lease up to ``limit`` due items to ``worker``, oldest first.
+
+    Items sharing an ordering key are delivered one at a time in id order: only the oldest
+    pending item of a key is ever claimable.
+    """
+    earlier = aliased(OutboxItem)
+    waiting_behind = exists().where(
+        earlier.ordering_key == OutboxItem.ordering_key,
+        earlier.status == OutboxStatus.PENDING,
+        earlier.id < OutboxItem.id,
+    )
+    due = (
+        select(OutboxItem.id)
+        .where(
+            OutboxItem.status == OutboxStatus.PENDING,
+            OutboxItem.available_at <= now,
+            or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now),
+            or_(OutboxItem.ordering_key.is_(None), ~waiting_behind),
+        )
+        .order_by(OutboxItem.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = session.scalars(
+        update(OutboxItem)
+        .where(OutboxItem.id.in_(due.scalar_subquery()))
+        .values(locked_by=worker, locked_until=lease_until, attempts=OutboxItem.attempts + 1)
+        .returning(OutboxItem),
+        execution_options={"synchronize_session": False},
+    ).all()
+    return sorted(claimed, key=lambda item: item.id)
+
+
+def _held_by(item_id: int, worker: str) -> Any:
+    return and_(OutboxItem.id == item_id, OutboxItem.locked_by == worker)
+
+
+def mark_sent(session: Session, item_id: int, *, worker: str, now: datetime) -> bool:
+    """Settle a delivered item; False if the lease was lost to another worker meanwhile."""
+    result = session.execute(
+        update(OutboxItem)
+        .where(_held_by(item_id, worker))
+        .values(status=OutboxStatus.SENT, sent_at=now, locked_by=None, locked_until=None, last_error=None)
+    )
+    return bool(result.rowcount)
+
+
+def mark_retry(session: Session, item_id: int, *, worker: str, error: str, retry_at: datetime) -> bool:
+    result = session.execute(
+        update(OutboxItem)
+        .where(_held_by(item_id, worker))
+        .values(available_at=retry_at, locked_by=None, locked_until=None, last_error=error[:4000])
+    )
+    return bool(result.rowcount)
+
+
+def mark_failed(session: Session, item_id: int, *, worker: str, error: str) -> bool:
+    result = session.execute(
+        update(OutboxItem)
+        .where(_held_by(item_id, worker))
+        .values(status=OutboxStatus.FAILED, locked_by=None, locked_until=None, last_error=error[:4000])
+    )
+    return bool(result.rowcount)
+
+
+def drop_pending(session: Session, *, interview_id: int, kinds: Sequence[OutboxKind], key_prefix: str) -> int:
+    """Withdraw side effects no longer wanted (e.g. reminders of a canceled interview)."""
+    result = session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.interview_id == interview_id,
+            OutboxItem.status == OutboxStatus.PENDING,
+            OutboxItem.kind.in_(kinds),
+            OutboxItem.idempotency_key.startswith(key_prefix),
+        )
+        .values(status=OutboxStatus.DROPPED, locked_by=None, locked_until=None)
+    )
+    return result.rowcount
+
+
+def retry_now(session: Session, item_id: int, *, now: datetime) -> bool:
+    """Put a failed or waiting item back at the front of the queue (an operator's retry)."""
+    result = session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id == item_id, OutboxItem.status.in_([OutboxStatus.FAILED, OutboxStatus.PENDING]))
+        .values(status=OutboxStatus.PENDING, available_at=now, locked_by=None, locked_until=None)
+    )
+    return bool(result.rowcount)
+
+
+def unsettled(session: Session, *, limit: int = 200) -> list[OutboxItem]:
+    """Pending and failed items, oldest first: what an operator looks at."""
+    return list(
+        session.scalars(
+            select(OutboxItem)
+            .where(OutboxItem.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]))
+            .order_by(OutboxItem.id)
+            .limit(limit)
+        )
+    )
+
+
+def count_by_status(session: Session) -> dict[OutboxStatus, int]:
+    rows = session.execute(select(OutboxItem.status, func.count()).group_by(OutboxItem.status))
+    return {status: count for status, count in rows}
