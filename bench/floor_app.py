@@ -9,8 +9,8 @@ import os
 import uvicorn
 from slack_bolt import Ack, App
 
+from bot.composition import build_services
 from bot.server import create_web_app
-from bot.services import Services
 from bot.settings import load_settings
 from bot.slack_app import web_client
 from storage.db import Database
@@ -41,7 +41,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     settings = load_settings()
-    services = Services.build(Database(os.environ.get("DATABASE_URL", "sqlite://")))
+    services = build_services(settings, Database(os.environ.get("DATABASE_URL", "sqlite://")))
     web = create_web_app(settings, services, build_floor_app())
     uvicorn.run(web, host="127.0.0.1", port=args.port, log_level="warning")
 

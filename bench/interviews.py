@@ -33,6 +33,8 @@ from blocks.interview_details import interview_details_view
 from blocks.interview_list import interview_list
 from bot.domain import Actor, ListTab
 from bot.services import Services
+from bot.services.links import LinkSigner
+from bot.services.notifications import Mailer
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base
@@ -41,6 +43,7 @@ from tests.support.fake_slack import FakeSlackAPI
 from tests.support.live_server import free_port
 
 SECRET = "bench-signing-secret"
+BENCH_MAILER = Mailer("Bench <bench@example.com>", LinkSigner(b"bench-secret-key", "http://127.0.0.1"))
 TOKEN = "xoxb-bench-token"
 
 
@@ -100,7 +103,7 @@ def requests_for(url: str, fake: FakeSlackAPI, interview_id: int) -> dict[str, C
 def in_process(database_url: str, interview_id: int, count: int) -> dict[str, list[float]]:
     """The work behind each request without HTTP and Bolt: service call plus Block Kit."""
     db = Database(database_url)
-    services = Services.build(db)
+    services = Services.build(db, BENCH_MAILER)
     actor = Actor.slack_user(WORKSPACE, HOST)
 
     def listing(tab: ListTab) -> Callable[[], object]:

@@ -119,7 +119,8 @@ def create_demo(path: str, runtime: Runtime, *, workspace_id: str, channel_id: s
         start = _at(_working_day(today, day_offset), hour)
         # Book as if it were a week before the interview, so past ones are valid bookings.
         booking_time = min(now, start - timedelta(days=7))
-        booker = BookingService(services.db, lambda t=booking_time: t)
+        # Nobody is emailed about demo bookings.
+        booker = BookingService(services.db, lambda t=booking_time: t, notifier=None)
         host = member_id if index % 2 == 0 else COLLEAGUE
         result = booker.book(
             study_ref=study.id, participant_email=PEOPLE[index][1], starts_at=start, host_id=host,

@@ -15,6 +15,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot import __version__, slack_envelope
+from bot.jobs import scheduler
+from bot.jobs.outbox_worker import OutboxWorker
 from bot.services import Services
 from bot.settings import Settings
 
@@ -88,9 +90,14 @@ def _healthz(services: Services):  # noqa: ANN202 (Starlette endpoint)
     return healthz
 
 
-def create_web_app(settings: Settings, services: Services, bolt_app: App | None) -> Starlette:
+def create_web_app(
+    settings: Settings, services: Services, bolt_app: App | None, worker: OutboxWorker | None = None
+) -> Starlette:
+    """The ASGI app. With a ``worker``, the outbox is delivered in the background while it runs."""
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        ticker = scheduler.start(worker) if worker is not None else None
         socket_mode = None
         if bolt_app is not None and settings.slack_app_token is not None:
             # Socket Mode alongside HTTP: development without a public URL.
@@ -102,6 +109,8 @@ def create_web_app(settings: Settings, services: Services, bolt_app: App | None)
         finally:
             if socket_mode is not None:
                 await run_in_threadpool(socket_mode.close)
+            if ticker is not None:
+                await run_in_threadpool(ticker.shutdown)
             await run_in_threadpool(services.db.dispose)
 
     return Starlette(

@@ -5,11 +5,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+WRITE_LOCK = "interview_desk_write_lock"
 
 
 class DatabaseUrlError(ValueError):
@@ -41,12 +42,21 @@ def normalize_database_url(raw: str) -> URL:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, emit BEGIN (see _sqlite_begin).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets readers work while one writer commits; several server processes share the file.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # A deferred BEGIN lets two transactions read the same free slot before either writes;
+    # a transaction that will write after checking takes the write lock up front instead.
+    immediate = connection.get_execution_options().get(WRITE_LOCK, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
@@ -56,6 +66,7 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     # A short connect timeout: /healthz must answer "unreachable" quickly, not hang.
     return create_engine(
@@ -84,9 +95,15 @@ class Database:
         return self.engine.url.get_backend_name()
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any error."""
+    def transaction(self, *, write_lock: bool = False) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error.
+
+        ``write_lock``: on SQLite, take the database's write lock when the transaction starts,
+        for check-then-write work such as booking (PostgreSQL locks the rows it checks instead).
+        """
         with self._sessions.begin() as session:
+            if write_lock:
+                session.connection(execution_options={WRITE_LOCK: True})
             yield session
 
     def ping(self) -> None:

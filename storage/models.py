@@ -199,8 +199,13 @@ class Participant(Timestamped, Base):
         _enum(ParticipantStatus), default=ParticipantStatus.INVITED
     )
     screener_answers: Mapped[dict[str, Any] | None] = mapped_column(Json)
-    # SHA-256 of the personal scheduling token; the token itself is never stored.
+    # The personal scheduling token is derived from SECRET_KEY and this nonce, and only its
+    # SHA-256 is stored: the link can be shown again, but not read from the database.
+    # A new nonce revokes the old link.
     scheduling_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_nonce: Mapped[str | None] = mapped_column(String(32))
+    # The zone the participant chose on the scheduling page, for the times in their emails.
+    timezone: Mapped[str | None] = mapped_column(String(64))
     invited_at: Mapped[datetime | None] = mapped_column()
 
     study: Mapped[Study] = relationship()

@@ -195,3 +195,49 @@ def overlapping_interviews(
             .distinct()
         ).all()
     )
+
+
+def busy_intervals(
+    session: Session, slack_user_ids: Sequence[str], starts_after: datetime, ends_before: datetime,
+    *, except_interview_id: int | None = None,
+) -> list[tuple[str, datetime, datetime]]:
+    """(user, start, end) of live interviews these Slack users attend, in any study, in a window.
+
+    ``except_interview_id``: an interview being moved does not block its own new time.
+    """
+    if not slack_user_ids:
+        return []
+    query = (
+        select(Attendee.slack_user_id, Interview.starts_at, Interview.ends_at)
+        .join(Interview, Interview.id == Attendee.interview_id)
+        .where(
+            Attendee.slack_user_id.in_(slack_user_ids),
+            Interview.status != InterviewStatus.CANCELED,
+            Interview.ends_at > starts_after,
+            Interview.starts_at < ends_before,
+        )
+    )
+    if except_interview_id is not None:
+        query = query.where(Interview.id != except_interview_id)
+    rows = session.execute(query)
+    return [(user, start, end) for user, start, end in rows if user is not None]
+
+
+def open_group_slots(session: Session, study_id: int, after: datetime) -> list[tuple[Interview, int]]:
+    """The study's upcoming interviews starting after ``after``, with how many participants each has."""
+    seated = (
+        select(func.count())
+        .where(Attendee.interview_id == Interview.id, Attendee.participant_id.is_not(None))
+        .correlate(Interview)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(Interview, seated)
+        .where(
+            Interview.study_id == study_id,
+            Interview.status == InterviewStatus.UPCOMING,
+            Interview.starts_at > after,
+        )
+        .options(selectinload(Interview.organizer))
+    )
+    return [(interview, count) for interview, count in rows]

@@ -4,7 +4,7 @@ the tests move, the local fake Slack Web API, and the real app behind signed HTT
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,12 +12,15 @@ from typing import Any
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.domain import Actor
 from bot.server import create_web_app
 from bot.services import Services
+from bot.services.links import LinkSigner
+from bot.services.notifications import Mailer
 from bot.settings import Settings
 from bot.slack_app import build_bolt_app
 from storage.db import Database
@@ -26,6 +29,9 @@ from storage.models import Base
 from tests.support import slack_requests
 from tests.support.fake_slack import FakeSlackAPI
 from tests.support.live_server import serve_in_thread
+from tests.support.smtp_servers import HOST as SMTP_HOST
+from tests.support.smtp_servers import RecordingHandler, SmtpServer
+from tests.support.smtp_servers import free_port as free_smtp_port
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -135,10 +141,11 @@ def clock() -> MovableClock:
 
 @pytest.fixture
 def services(db: Database, clock: MovableClock) -> Services:
-    return Services.build(db, clock)
+    return Services.build(db, TEST_MAILER, clock)
 
 
 CLI = Actor.system("cli")
+TEST_MAILER = Mailer("Interview Desk <interviews@example.com>", LinkSigner(b"test-secret-key", "http://participants.test"))
 
 
 @dataclass(frozen=True)
@@ -166,6 +173,33 @@ def berlin(day: int, hour: int, minute: int = 0, month: int = 3, year: int = 203
     from zoneinfo import ZoneInfo
 
     return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo("Europe/Berlin"))
+
+
+# ---------------------------------------------------------------- email
+
+
+@pytest.fixture
+def start_smtp() -> Iterator[Callable[..., SmtpServer]]:
+    """Start an SMTP server with a handler and ``aiosmtpd.smtp.SMTP`` options; stopped after."""
+    controllers: list[Controller] = []
+
+    def start(handler: RecordingHandler | None = None, *, port: int | None = None, **options: Any) -> SmtpServer:
+        handler = handler or RecordingHandler()
+        port = port or free_smtp_port()
+        controller = Controller(handler, hostname=SMTP_HOST, port=port, **options)
+        controller.start()
+        controllers.append(controller)
+        return SmtpServer(SMTP_HOST, port, handler)
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp_server(start_smtp: Callable[..., SmtpServer]) -> SmtpServer:
+    return start_smtp()
+
 
 
 # ---------------------------------------------------------------- Slack

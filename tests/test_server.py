@@ -15,7 +15,7 @@ from bot.services import Services
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Base
-from tests.conftest import ADA, CHANNEL, SIGNING_SECRET, WORKSPACE, Seed, SlackClient
+from tests.conftest import ADA, CHANNEL, SIGNING_SECRET, TEST_MAILER, WORKSPACE, Seed, SlackClient
 from tests.support import slack_requests
 from tests.support.live_server import serve_in_thread
 
@@ -109,7 +109,7 @@ def test_healthz_reports_database_and_version(slack: SlackClient) -> None:
 
 def test_healthz_is_503_when_the_database_is_unreachable(settings: Settings) -> None:
     unreachable = Database("postgresql://postgres@127.0.0.1:9/nowhere")
-    app = create_web_app(settings, Services.build(unreachable), None)
+    app = create_web_app(settings, Services.build(unreachable, TEST_MAILER), None)
     with serve_in_thread(app) as url:
         started = time.monotonic()
         response = httpx.get(f"{url}/healthz", timeout=20)

@@ -8,6 +8,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot import __version__
 from bot.cli.admin import ADMIN_GROUPS
+from bot.cli.outbox import outbox
 from bot.cli.output import emit, json_option
 from bot.cli.runtime import Runtime, pass_runtime
 from bot.services.errors import DomainError
@@ -93,7 +94,7 @@ def db_current(rt: Runtime, as_json: bool) -> None:
     emit(data, f"current {revision or '(empty database)'}, latest {data['head']}", as_json=as_json)
 
 
-for group in ADMIN_GROUPS:
+for group in (*ADMIN_GROUPS, outbox):
     cli.add_command(group)
 
 

@@ -9,6 +9,7 @@ import click
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.composition import build_services
 from bot.services import Services
 from bot.services.errors import InvalidInput
 from bot.settings import Settings, load_settings
@@ -34,7 +35,7 @@ class Runtime:
 
     @cached_property
     def services(self) -> Services:
-        return Services.build(self.db)
+        return build_services(self.settings, self.db)
 
     def workspace_id(self) -> str:
         """The workspace of SLACK_BOT_TOKEN, for commands that were not given --workspace."""

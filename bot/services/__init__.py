@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from bot.clock import Clock, system_clock
 from bot.services.booking import BookingService
 from bot.services.interviews import InterviewService
+from bot.services.notifications import Mailer, Notifier
 from bot.services.participants import ParticipantService
+from bot.services.portal import ParticipantPortal
 from bot.services.studies import StudyService
 from bot.services.teams import TeamService
 from storage.db import Database
@@ -24,15 +26,21 @@ class Services:
     participants: ParticipantService
     booking: BookingService
     interviews: InterviewService
+    portal: ParticipantPortal
+
+    mailer: Mailer
 
     @classmethod
-    def build(cls, db: Database, clock: Clock = system_clock) -> "Services":
+    def build(cls, db: Database, mailer: Mailer, clock: Clock = system_clock) -> "Services":
+        booking = BookingService(db, clock, Notifier(mailer))
         return cls(
             db=db,
             clock=clock,
+            mailer=mailer,
             teams=TeamService(db),
             studies=StudyService(db),
-            participants=ParticipantService(db),
-            booking=BookingService(db, clock),
+            participants=ParticipantService(db, mailer.links),
+            booking=booking,
             interviews=InterviewService(db, clock),
+            portal=ParticipantPortal(db, clock, booking, mailer),
         )

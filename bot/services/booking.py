@@ -11,6 +11,7 @@ from bot.domain import Actor, BookingResult
 from bot.services import activity, availability, validation
 from bot.services.access import require_team_member
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
+from bot.services.notifications import Notifier
 from bot.services.participants import find_participant
 from bot.services.studies import find_study
 from storage.db import Database
@@ -27,9 +28,10 @@ from storage.queries import overlapping_interviews
 
 
 class BookingService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, notifier: Notifier | None) -> None:
         self.db = db
         self.clock = clock
+        self.notifier = notifier  # None only where nobody should be told (seeding demo data)
 
     def book(
         self,
@@ -51,44 +53,14 @@ class BookingService:
         now = self.clock()
         if starts_at <= now:
             raise InvalidInput("That time has already passed; choose a time in the future.")
-        with self.db.transaction() as session:
+        with self.db.transaction(write_lock=True) as session:
             study = find_study(session, study_ref)
             require_team_member(session, study, actor)
             participant = find_participant(session, study, participant_email)
-            host = self._study_host(session, study, host_id)
-            ends_at = starts_at + timedelta(minutes=study.duration_minutes)
-            self._refuse_second_booking(session, study, participant)
-            interview = self._open_group_slot(session, study, host, starts_at)
-            if interview is None:
-                if not override_availability and not availability.within(
-                    study.availability, study.timezone, starts_at, ends_at
-                ):
-                    raise InvalidInput(
-                        "That time is outside the study's availability: "
-                        f"{availability.describe(study.availability, study.timezone)}. "
-                        "Book it anyway with the availability override."
-                    )
-                self._refuse_host_conflict(session, study, host.member, starts_at, ends_at)
-                interview = self._new_interview(study, host, starts_at, ends_at)
-                session.add(interview)
-            interview.attendees.append(
-                Attendee(
-                    role=AttendeeRole.PARTICIPANT,
-                    participant=participant,
-                    email=participant.email,
-                    display_name=participant.name,
-                )
-            )
-            participant.status = ParticipantStatus.SCHEDULED
-            session.flush()
-            activity.record(
-                session,
-                interview,
-                ActivityKind.BOOKED,
-                actor,
-                now,
-                participant=participant.name,
-                starts_at=starts_at.isoformat(),
+            host = self.study_host(session, study, host_id)
+            interview = self.seat(
+                session, study, participant, host, starts_at, actor, now,
+                check_availability=not override_availability,
             )
             return BookingResult(
                 interview_id=interview.id,
@@ -100,7 +72,49 @@ class BookingService:
                 participant_email=participant.email,
             )
 
-    def _study_host(self, session: Session, study: Study, host_id: str) -> StudyHost:
+    def seat(
+        self, session: Session, study: Study, participant: Participant, host: StudyHost,
+        starts_at: datetime, actor: Actor, now: datetime, *, check_availability: bool, notify: bool = True,
+    ) -> Interview:
+        """Seat a participant at ``starts_at`` with ``host``: the one place bookings are made.
+
+        Call inside a ``write_lock`` transaction after ``study_host`` locked the host, so that
+        the checks below still hold when the booking is committed.
+        """
+        ends_at = starts_at + timedelta(minutes=study.duration_minutes)
+        self._refuse_second_booking(session, study, participant)
+        interview = self._open_group_slot(session, study, host, starts_at)
+        if interview is None:
+            if check_availability and not availability.within(
+                study.availability, study.timezone, starts_at, ends_at
+            ):
+                raise InvalidInput(
+                    "That time is outside the study's availability: "
+                    f"{availability.describe(study.availability, study.timezone)}. "
+                    "Book it anyway with the availability override."
+                )
+            self._refuse_host_conflict(session, study, host.member, starts_at, ends_at)
+            interview = self._new_interview(study, host, starts_at, ends_at)
+            session.add(interview)
+        interview.attendees.append(
+            Attendee(
+                role=AttendeeRole.PARTICIPANT,
+                participant=participant,
+                email=participant.email,
+                display_name=participant.name,
+            )
+        )
+        participant.status = ParticipantStatus.SCHEDULED
+        session.flush()
+        activity.record(
+            session, interview, ActivityKind.BOOKED, actor, now,
+            participant=participant.name, starts_at=starts_at.isoformat(),
+        )
+        if notify and self.notifier is not None:
+            self.notifier.booked(session, interview, participant, now)
+        return interview
+
+    def study_host(self, session: Session, study: Study, host_id: str) -> StudyHost:
         # Lock the host's row: concurrent bookings for one host queue here on PostgreSQL, so two
         # of them can't both see the same free time.
         host = session.scalars(

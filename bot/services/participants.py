@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from bot.domain import ParticipantInfo
 from bot.services import validation
 from bot.services.errors import Conflict, NotFound
+from bot.services.links import LinkSigner, hash_token, new_nonce
 from bot.services.studies import find_study
 from storage.db import Database
 from storage.models import Participant, Study
@@ -27,8 +28,9 @@ def find_participant(session: Session, study: Study, email: str) -> Participant:
 
 
 class ParticipantService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, links: LinkSigner) -> None:
         self.db = db
+        self.links = links
 
     def add(self, study_ref: str | int, email: str, name: str | None = None) -> ParticipantInfo:
         address = validation.email(email)
@@ -39,9 +41,24 @@ class ParticipantService:
                 participant = Participant(study=study, email=address, name=display)
                 session.add(participant)
                 session.flush()
+                self._new_link(participant)
                 return participant_info(participant)
         except IntegrityError:
             raise Conflict(f"{address} is already a participant of this study.") from None
+
+    def scheduling_link(self, participant_id: int) -> str:
+        """The participant's personal scheduling link (the same one their emails carry)."""
+        with self.db.transaction() as session:
+            participant = session.get(Participant, participant_id)
+            if participant is None:
+                raise NotFound("That participant no longer exists.")
+            if participant.token_nonce is None:
+                self._new_link(participant)
+            return self.links.scheduling_url(self.links.token(participant.id, participant.token_nonce or ""))
+
+    def _new_link(self, participant: Participant) -> None:
+        participant.token_nonce = new_nonce()
+        participant.scheduling_token_hash = hash_token(self.links.token(participant.id, participant.token_nonce))
 
     def list(self, study_ref: str | int) -> list[ParticipantInfo]:
         with self.db.transaction() as session:

@@ -1,0 +1,36 @@
+"""The clock that runs background work inside `interview-desk serve`.
+
+APScheduler only ticks: every due side effect lives in our tables and is claimed atomically, so
+any number of servers can tick at once (one job store can't be shared by several schedulers,
+which is why none is used).
+"""
+
+import logging
+from datetime import UTC
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.jobs.outbox_worker import OutboxWorker
+
+log = logging.getLogger(__name__)
+
+
+def start(worker: OutboxWorker, *, every_seconds: float = 2.0) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.add_job(
+        _drain, IntervalTrigger(seconds=every_seconds), args=[worker], id="outbox",
+        max_instances=1, coalesce=True,  # a slow tick is never run twice at once, nor piled up
+    )
+    scheduler.start()
+    return scheduler
+
+
+def _drain(worker: OutboxWorker) -> None:
+    try:
+        result = worker.drain()
+    except Exception:  # the database may be away for a moment; the next tick tries again
+        log.exception("outbox tick failed")
+        return
+    if result.handled:
+        log.info("outbox: %s sent, %s to retry, %s failed", result.sent, result.retried, result.failed)

@@ -1,0 +1,182 @@
+"""What a booking, reschedule or cancellation tells people: emails with calendar invites.
+
+Everything is written to the outbox in the same transaction as the change, rendered there and
+then, so an email says what was true when it was caused, and it is sent exactly when the change
+is committed. Each email's idempotency key names the interview, the person and the invite's
+SEQUENCE: a retry never sends it twice, and a later change sends a new one.
+"""
+
+import hashlib
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from email.utils import formataddr, parseaddr
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.integrations.ical import CalendarInvite, InviteAttendee
+from bot.integrations.templates import render_email
+from bot.services.links import LinkSigner
+from storage import outbox
+from storage.enums import ActivityKind, AttendeeRole, InviteStatus, OutboxKind
+from storage.models import Attendee, Interview, Participant, Study
+
+_PARTSTAT = {
+    InviteStatus.AWAITING: "NEEDS-ACTION",
+    InviteStatus.ACCEPTED: "ACCEPTED",
+    InviteStatus.TENTATIVE: "TENTATIVE",
+    InviteStatus.DECLINED: "DECLINED",
+}
+
+
+@dataclass(frozen=True)
+class Mailer:
+    """Who emails come from, and how links back to us are made."""
+
+    sender: str  # MAIL_FROM
+    links: LinkSigner
+
+    @property
+    def sender_address(self) -> str:
+        return parseaddr(self.sender)[1] or "interviews@localhost"
+
+    def from_team(self, study: Study) -> str:
+        """MAIL_FROM's address, with the study team's name."""
+        return formataddr((f"{study.name} team", self.sender_address))
+
+    def message_id(self, key: str) -> str:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        domain = self.sender_address.rsplit("@", 1)[-1]
+        return f"<{digest}@{domain}>"
+
+
+def when(start: datetime, end: datetime, timezone: str) -> str:
+    """"Tue 3 March 2026, 10:00–10:45 (Europe/Berlin)": the time as the reader lives it."""
+    zone = ZoneInfo(timezone)
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    return f"{local_start:%a} {local_start.day} {local_start:%B %Y, %H:%M}–{local_end:%H:%M} ({timezone})"
+
+
+def invite_for(interview: Interview, mailer: Mailer, *, method: Literal["REQUEST", "CANCEL"], now: datetime) -> CalendarInvite:
+    organizer = interview.organizer
+    organizer_email = (organizer.email if organizer and organizer.email else None) or mailer.sender_address
+    organizer_name = (organizer.display_name if organizer and organizer.display_name else None) or f"{interview.study.name} team"
+    attendees = tuple(
+        InviteAttendee(email=a.email, name=a.display_name, partstat=_PARTSTAT[a.invite_status])
+        for a in interview.attendees
+        if a.email and a.email != organizer_email
+    )
+    description = interview.description or f"{interview.session_name} for {interview.study.name}."
+    if interview.conferencing_url:
+        description += f"\n\nJoin: {interview.conferencing_url}"
+        if interview.conferencing_password:
+            description += f" (password {interview.conferencing_password})"
+    return CalendarInvite(
+        uid=interview.ical_uid, sequence=interview.ical_sequence, method=method,
+        start=interview.starts_at, end=interview.ends_at, summary=f"{interview.session_name}",
+        description=description, location=interview.conferencing_url,
+        organizer_email=organizer_email, organizer_name=organizer_name, attendees=attendees, stamp=now,
+    )
+
+
+def _invite_payload(invite: CalendarInvite) -> dict[str, Any]:
+    data = asdict(invite)
+    for name in ("start", "end", "stamp"):
+        data[name] = data[name].isoformat()
+    return data
+
+
+def invite_from_payload(data: dict[str, Any]) -> CalendarInvite:
+    values = dict(data)
+    for name in ("start", "end", "stamp"):
+        values[name] = datetime.fromisoformat(values[name])
+    values["attendees"] = tuple(InviteAttendee(**a) for a in values["attendees"])
+    return CalendarInvite(**values)
+
+
+class Notifier:
+    """Queues the emails of a booking's life; call inside the booking's transaction."""
+
+    def __init__(self, mailer: Mailer) -> None:
+        self.mailer = mailer
+
+    def booked(self, session: Session, interview: Interview, participant: Participant, now: datetime) -> None:
+        self._to_participant(session, interview, participant, now, template="booking_confirmation")
+        self._to_hosts(session, interview, participant, now, method="REQUEST")
+
+    def rescheduled(self, session: Session, interview: Interview, participant: Participant, previous: tuple[datetime, datetime], now: datetime) -> None:
+        self._to_participant(session, interview, participant, now, template="reschedule_confirmation", previous=previous)
+        self._to_hosts(session, interview, participant, now, method="REQUEST")
+
+    def canceled(
+        self, session: Session, interview: Interview, participant: Participant, now: datetime, reason: str | None,
+        *, whole_interview: bool = True,
+    ) -> None:
+        """The participant's invite is withdrawn; hosts' too unless a group slot goes on."""
+        self._to_participant(session, interview, participant, now, template="cancellation", reason=reason)
+        self._to_hosts(session, interview, participant, now, method="CANCEL" if whole_interview else "REQUEST", reason=reason)
+
+    def _to_participant(
+        self, session: Session, interview: Interview, participant: Participant, now: datetime, *,
+        template: str, previous: tuple[datetime, datetime] | None = None, reason: str | None = None,
+    ) -> None:
+        study = interview.study
+        zone = participant.timezone or study.timezone
+        token = self.mailer.links.token(participant.id, participant.token_nonce or "")
+        context: dict[str, Any] = {
+            "participant_name": participant.name, "study_name": study.name,
+            "when": when(interview.starts_at, interview.ends_at, zone),
+            "duration_minutes": int((interview.ends_at - interview.starts_at).total_seconds() // 60),
+            "meeting_url": interview.conferencing_url, "meeting_password": interview.conferencing_password,
+            "manage_url": self.mailer.links.manage_url(token), "confirm_url": None,
+        }
+        method: Literal["REQUEST", "CANCEL"] = "REQUEST"
+        if template == "reschedule_confirmation" and previous is not None:
+            context["previous_when"] = when(previous[0], previous[1], zone)
+        if template == "cancellation":
+            method = "CANCEL"
+            context = {
+                "participant_name": participant.name, "study_name": study.name, "when": context["when"],
+                "reason": reason, "scheduling_url": self.mailer.links.scheduling_url(token),
+            }
+        key = f"email:{template}:{interview.id}:p{participant.id}:{interview.ical_sequence}"
+        self._enqueue(session, key, interview, study, render_email(template, **context),
+                      to=formataddr((participant.name, participant.email)), now=now,
+                      invite=invite_for(interview, self.mailer, method=method, now=now),
+                      timeline={"template": template, "to": participant.name})
+
+    def _to_hosts(
+        self, session: Session, interview: Interview, participant: Participant, now: datetime, *,
+        method: Literal["REQUEST", "CANCEL"], reason: str | None = None,
+    ) -> None:
+        study = interview.study
+        for host in _hosts_with_email(interview):
+            context: dict[str, Any] = {
+                "host_name": host.display_name or "there", "participant_name": participant.name,
+                "study_name": study.name, "when": when(interview.starts_at, interview.ends_at, study.timezone),
+            }
+            if method == "CANCEL":
+                rendered = render_email("host_cancellation_notice", **context, reason=reason)
+            else:
+                rendered = render_email("host_booking_notice", **context, meeting_url=interview.conferencing_url)
+            key = f"email:host_{method.lower()}:{interview.id}:h{host.id}:{interview.ical_sequence}"
+            self._enqueue(session, key, interview, study, rendered, to=formataddr((host.display_name, host.email or "")), now=now,
+                          invite=invite_for(interview, self.mailer, method=method, now=now), timeline=None)
+
+    def _enqueue(
+        self, session: Session, key: str, interview: Interview, study: Study, rendered: Any, *, to: str, now: datetime,
+        invite: CalendarInvite, timeline: dict[str, Any] | None,
+    ) -> None:
+        payload: dict[str, Any] = {
+            "to": [to], "subject": rendered.subject, "text": rendered.text, "html": rendered.html,
+            "sender": self.mailer.from_team(study), "message_id": self.mailer.message_id(key),
+            "invite": _invite_payload(invite),
+        }
+        if timeline is not None:
+            payload["timeline"] = {"kind": ActivityKind.EMAIL_SENT.value, "details": timeline}
+        outbox.enqueue(session, key=key, kind=OutboxKind.EMAIL, payload=payload, now=now, interview_id=interview.id)
+
+
+def _hosts_with_email(interview: Interview) -> list[Attendee]:
+    return [a for a in interview.attendees if a.role is AttendeeRole.HOST and a.email]
