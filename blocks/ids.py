@@ -22,10 +22,15 @@ class ActionId(StrEnum):
     JOIN_MEETING = "interview.join_meeting"
     TIMELINE_NEWER = "interview_details.timeline_newer"
     TIMELINE_OLDER = "interview_details.timeline_older"
+    # The setup modal: the hosts input dispatches (to show a link input per host); every other
+    # input shares one action id, as its block id already names the field.
+    SETUP_HOSTS = "study_setup.hosts"
+    SETUP_FIELD = "study_setup.field"
 
 
 class CallbackId(StrEnum):
     INTERVIEW_DETAILS = "interview_details"
+    STUDY_SETUP = "study_setup"
 
 
 # One listener re-renders the list for any of its navigation buttons, and one the timeline.
@@ -74,5 +79,12 @@ class TimelinePosition(_Value):
 class MenuChoice(_Value):
     """One option of an interview's actions menu: which action, on which interview."""
 
-    action: Literal["view_details", "join_meeting"]
+    action: Literal["view_details", "join_meeting", "copy_link"]
     interview_id: int = Field(ge=1)
+
+
+class SetupTarget(_Value):
+    """The setup modal's private_metadata: the study's channel, and the study when editing."""
+
+    channel_id: str = Field(pattern=r"^[CG][A-Z0-9]{2,31}$")
+    study_id: int | None = Field(default=None, ge=1)

@@ -51,4 +51,11 @@ def actions_menu(summary: InterviewSummary) -> OverflowMenuElement:
             value=MenuChoice(action="view_details", interview_id=summary.id).encode(),
         )
     )
+    if summary.participants:
+        options.append(
+            Option(
+                text="Copy scheduling link",
+                value=MenuChoice(action="copy_link", interview_id=summary.id).encode(),
+            )
+        )
     return OverflowMenuElement(action_id=ActionId.INTERVIEW_MENU, options=options)

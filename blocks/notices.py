@@ -37,5 +37,13 @@ def help_blocks(unknown: str | None = None) -> list[Block]:
     return blocks
 
 
+def scheduling_links_text(links: list[tuple[str, str]]) -> str:
+    """Each participant's personal link, for a teammate to paste into a message (only they see it)."""
+    if not links:
+        return "This interview has no participants."
+    lines = [f"*{text.escape(name)}*: {url}" for name, url in links]
+    return "Personal scheduling link" + ("s" if len(links) > 1 else "") + " (only for this participant):\n" + "\n".join(lines)
+
+
 def message_blocks(message: str) -> list[Block]:
     return [SectionBlock(text=MarkdownTextObject(text=text.truncate(message, 3000)))]

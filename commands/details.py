@@ -3,6 +3,7 @@
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
+from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from blocks.ids import (
@@ -13,6 +14,7 @@ from blocks.ids import (
     TimelinePosition,
 )
 from blocks.interview_details import interview_details_view
+from blocks.notices import scheduling_links_text
 from commands.services_context import actor, services
 
 
@@ -31,11 +33,16 @@ def view_details(ack: Ack, body: dict[str, Any], action: dict[str, Any], client:
     _open_details(ref.interview_id, body, client, context)
 
 
-def interview_menu(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def interview_menu(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
     ack()
     choice = MenuChoice.decode((action.get("selected_option") or {}).get("value"))
     if choice.action == "view_details":
         _open_details(choice.interview_id, body, client, context)
+    elif choice.action == "copy_link":
+        links = services(context).participants.links_for_interview(choice.interview_id, actor(context))
+        respond(text=scheduling_links_text(links), response_type="ephemeral", replace_original=False)
     # "join_meeting" is a link: Slack opens it in the browser; there is nothing to do here.
 
 

@@ -127,6 +127,17 @@ def participant_list(rt: Runtime, study_ref: str, as_json: bool) -> None:
     emit(people, "\n".join(lines) or "No participants yet.", as_json=as_json)
 
 
+@participant.command("link")
+@click.option("--study", "study_ref", required=True)
+@click.option("--email", required=True)
+@json_option
+@pass_runtime
+def participant_link(rt: Runtime, study_ref: str, email: str, as_json: bool) -> None:
+    """Print a participant's personal scheduling link."""
+    name, url = rt.services.participants.link_by_email(study_ref, email)
+    emit({"name": name, "email": email, "scheduling_url": url}, f"{name}: {url}", as_json=as_json)
+
+
 @click.group()
 def interview() -> None:
     """Interviews: book on a participant's behalf, list."""

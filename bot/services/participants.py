@@ -4,13 +4,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.domain import ParticipantInfo
+from bot.domain import Actor, ParticipantInfo
 from bot.services import validation
+from bot.services.access import require_team_member
 from bot.services.errors import Conflict, NotFound
 from bot.services.links import LinkSigner, hash_token, new_nonce
 from bot.services.studies import find_study
 from storage.db import Database
-from storage.models import Participant, Study
+from storage.models import Interview, Participant, Study
 
 
 def participant_info(p: Participant) -> ParticipantInfo:
@@ -46,15 +47,33 @@ class ParticipantService:
         except IntegrityError:
             raise Conflict(f"{address} is already a participant of this study.") from None
 
+    def links_for_interview(self, interview_id: int, actor: Actor) -> list[tuple[str, str]]:
+        """(name, personal scheduling link) of each participant of an interview, for its team."""
+        with self.db.transaction() as session:
+            interview = session.get(Interview, interview_id)
+            if interview is None:
+                raise NotFound("That interview no longer exists.")
+            require_team_member(session, interview.study, actor)
+            people = [a.participant for a in interview.attendees if a.participant is not None]
+            return [(p.name, self._link(p)) for p in people]
+
+    def link_by_email(self, study_ref: str | int, email: str) -> tuple[str, str]:
+        with self.db.transaction() as session:
+            participant = find_participant(session, find_study(session, study_ref), email)
+            return participant.name, self._link(participant)
+
+    def _link(self, participant: Participant) -> str:
+        if participant.token_nonce is None:
+            self._new_link(participant)
+        return self.links.scheduling_url(self.links.token(participant.id, participant.token_nonce or ""))
+
     def scheduling_link(self, participant_id: int) -> str:
         """The participant's personal scheduling link (the same one their emails carry)."""
         with self.db.transaction() as session:
             participant = session.get(Participant, participant_id)
             if participant is None:
                 raise NotFound("That participant no longer exists.")
-            if participant.token_nonce is None:
-                self._new_link(participant)
-            return self.links.scheduling_url(self.links.token(participant.id, participant.token_nonce or ""))
+            return self._link(participant)
 
     def _new_link(self, participant: Participant) -> None:
         participant.token_nonce = new_nonce()

@@ -91,10 +91,10 @@ def test_menu_offers_join_only_while_the_meeting_can_happen() -> None:
         menu = next(e for b in blocks for e in b.get("elements", []) if e.get("type") == "overflow")
         return [o["text"]["text"] for o in menu["options"]]
 
-    assert labels(summary()) == ["Join meeting", "View details"]
-    assert labels(summary(status=InterviewStatus.CANCELED)) == ["View details"]
-    assert labels(summary(ended=True)) == ["View details"]
-    assert labels(summary(url=None)) == ["View details"]
+    assert labels(summary()) == ["Join meeting", "View details", "Copy scheduling link"]
+    assert labels(summary(status=InterviewStatus.CANCELED)) == ["View details", "Copy scheduling link"]
+    assert labels(summary(ended=True)) == ["View details", "Copy scheduling link"]
+    assert labels(summary(url=None, attendees=(attendee("Host", AttendeeRole.HOST, user="U0ADA"),))) == ["View details"]
 
 
 def test_outcomes_in_past_rows() -> None:

@@ -122,3 +122,18 @@ def test_deleted_interview_and_garbage_values_get_a_friendly_reply(slack: SlackC
     assert "That interview no longer exists." in replies
     assert any("out of date" in r for r in replies)
     assert slack.fake.calls_to("views.open") == []
+
+
+def test_copy_scheduling_link_answers_only_the_teammate_with_a_working_link(slack: SlackClient, services: Services, seeded: Seed) -> None:
+    interview_id = _book(services, seeded)
+    choice = MenuChoice(action="copy_link", interview_id=interview_id).encode()
+
+    slack.action("interview.menu", action_type="overflow", selected_option_value=choice)
+    reply = slack.fake.wait_for("response_url")[0].params
+    assert reply["response_type"] == "ephemeral" and reply["replace_original"] is False
+    url = reply["text"].split("*Nora Quist*: ")[1].strip()
+    assert services.portal.state(url.rsplit("/", 1)[-1]).participant_name == "Nora Quist"
+
+    slack.action("interview.menu", user=OUTSIDER, action_type="overflow", selected_option_value=choice)
+    refused = slack.fake.wait_for("response_url", count=2)[1].params["text"]
+    assert "Only the research team" in refused and "/s/" not in refused

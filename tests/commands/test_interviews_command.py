@@ -114,7 +114,7 @@ def test_row_shows_attendance_marks_and_actions_menu(slack: SlackClient, service
     menu = _button(blocks, "interview.menu")
     assert menu["type"] == "overflow"
     labels = [o["text"]["text"] for o in menu["options"]]
-    assert labels == ["Join meeting", "View details"]
+    assert labels == ["Join meeting", "View details", "Copy scheduling link"]
     assert menu["options"][0]["url"] == "https://meet.example.com/ada"
     assert _button(blocks, "interview.view_details")["text"]["text"] == "View details"
 
