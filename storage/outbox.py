@@ -48,10 +48,13 @@ def enqueue(
     }
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(OutboxItem).values(**values).on_conflict_do_nothing(
-        index_elements=[OutboxItem.idempotency_key]
+    statement = (
+        insert(OutboxItem)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=[OutboxItem.idempotency_key])
+        .returning(OutboxItem.id)  # no row when the key existed (rowcount is not reliable here)
     )
-    return bool(session.execute(statement).rowcount)
+    return session.execute(statement).scalar_one_or_none() is not None
 
 
 def claim(

@@ -1,6 +1,7 @@
 """Admin subcommands: teams, studies, participants and interviews from the shell."""
 
 from datetime import datetime
+from pathlib import Path
 
 import click
 
@@ -8,6 +9,7 @@ from bot.cli.output import emit, json_option
 from bot.cli.runtime import Runtime, pass_runtime
 from bot.domain import Actor, ListTab
 from bot.services.errors import InvalidInput
+from bot.services.invitations import parse_csv
 
 CLI_ACTOR = Actor.system("cli")
 
@@ -125,6 +127,21 @@ def participant_list(rt: Runtime, study_ref: str, as_json: bool) -> None:
     people = rt.services.participants.list(study_ref)
     lines = [f"{p.id}\t{p.name}\t{p.email}\t{p.status.value}" for p in people]
     emit(people, "\n".join(lines) or "No participants yet.", as_json=as_json)
+
+
+@participant.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--study", "study_ref", required=True, help="Study ID, name or channel ID.")
+@click.option("--send-email", is_flag=True, help="Email each new participant their personal scheduling link.")
+@json_option
+@pass_runtime
+def participant_import(rt: Runtime, csv_file: Path, study_ref: str, send_email: bool, as_json: bool) -> None:
+    """Add participants from a CSV file with an 'email' and optionally a 'name' column."""
+    people, bad = parse_csv(csv_file.read_text(encoding="utf-8-sig"))
+    result = rt.services.invitations.invite(actor=CLI_ACTOR, people=people, bad_lines=bad, send_email=send_email, study_ref=study_ref)
+    lines = [f"{result.study_name}: {len(result.added)} added, {len(result.already_in_study)} already in the study, {result.emailed} emailed."]
+    lines += [f"  line {b.line}: {b.text}: {b.reason}" for b in result.bad_lines]
+    emit(result, "\n".join(lines), as_json=as_json)
 
 
 @participant.command("link")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.clock import Clock, system_clock
 from bot.services.booking import BookingService
 from bot.services.interviews import InterviewService
+from bot.services.invitations import InvitationService
 from bot.services.notifications import Mailer, Notifier
 from bot.services.participants import ParticipantService
 from bot.services.portal import ParticipantPortal
@@ -27,6 +28,7 @@ class Services:
     booking: BookingService
     interviews: InterviewService
     portal: ParticipantPortal
+    invitations: InvitationService
 
     mailer: Mailer
 
@@ -43,4 +45,5 @@ class Services:
             booking=booking,
             interviews=InterviewService(db, clock),
             portal=ParticipantPortal(db, clock, booking, mailer),
+            invitations=InvitationService(db, clock, mailer),
         )

@@ -195,3 +195,10 @@ def test_backoff_grows_and_is_capped(attempts: int) -> None:
     ceiling = min(timedelta(hours=1), timedelta(seconds=30) * 2 ** (attempts - 1))
     assert all(ceiling / 2 <= d <= ceiling for d in delays)
     assert len(set(delays)) > 1  # jittered
+
+
+def test_enqueue_says_whether_it_added(db: Database, clock: MovableClock) -> None:
+    with db.transaction() as session:
+        assert outbox.enqueue(session, key="once", kind=OutboxKind.EMAIL, payload={}, now=clock()) is True
+    with db.transaction() as session:
+        assert outbox.enqueue(session, key="once", kind=OutboxKind.EMAIL, payload={}, now=clock()) is False
