@@ -10,16 +10,20 @@ How a time is chosen:
 * Candidate starts lie on a grid in the study's own zone: from each availability window's start,
   every ``step_minutes``, while the interview still ends inside the window. Wall-clock times are
   turned into instants with ``zoneinfo``: a time that does not exist (the spring-forward gap) is
-  skipped, an ambiguous one (fall back) is its first occurrence.
+  skipped, an ambiguous one (fall back) is its first occurrence. When the clock changes during an
+  interview, it ends at another wall-clock time than the grid says; it is offered only if it still
+  passes the window check booking makes (``availability.within``), so every new slot is bookable.
 * A start must be at least ``min_notice_minutes`` after ``now`` and less than ``horizon_days``
   ahead.
 * A host can take a new interview when none of their busy time overlaps it, widened by
   ``buffer_minutes`` on both sides.
-* Each start is offered once. An existing group interview of the study with a seat left is
-  offered as itself; otherwise the first free host, in the order given, opens a new interview.
+* Each start is offered once. In a group study, an existing group interview with a seat left is
+  offered as itself (its host is busy with it, which is the point); otherwise the first free
+  host, in the order given, opens a new interview. A full group interview is never offered.
 
-Each host's busy time is sorted and merged once, and every candidate is checked with a binary
-search, so a study whose hosts have thousands of bookings costs little more than an empty one.
+Each host's busy time is sorted and merged once, and every candidate is checked against it with
+one binary search, so the work is a sort per host plus a logarithmic lookup per candidate and
+host (``bench/slots.py`` measures it).
 """
 
 from __future__ import annotations
@@ -117,7 +121,7 @@ def open_slots(
     are offered only when the study takes groups (``participant_limit > 1``), and only with a
     host still in ``hosts``, since booking refuses anyone else.
     """
-    now = _as_utc(now, "now")
+    now = _as_utc(now, "argument now")
     zone = _zone(rules.timezone)
     earliest = now + timedelta(minutes=rules.min_notice_minutes)
     horizon_end = now + timedelta(days=rules.horizon_days)  # exclusive
@@ -125,15 +129,19 @@ def open_slots(
     buffer = timedelta(minutes=rules.buffer_minutes)
     preference = {host: rank for rank, host in enumerate(dict.fromkeys(hosts))}
 
-    # A group interview occupies its host whether or not the caller listed it among their busy
-    # time, so a host is never offered twice at once.
-    group_busy: dict[str, list[Busy]] = {}
-    for slot in group_slots:
-        group_busy.setdefault(slot.host, []).append(Busy(slot.start, slot.end))
-    calendars = {
-        host: _BusyTime.merged([*busy.get(host, ()), *group_busy.get(host, ())], host)
+    taken: dict[str, list[tuple[datetime, datetime]]] = {
+        host: [_span(b.start, b.end, "busy time of", host) for b in busy.get(host, ())]
         for host in preference
     }
+    # A group interview occupies its host whether or not the caller listed it among their busy
+    # time, so a host is never offered twice at once.
+    for slot in group_slots:
+        if slot.host in taken:
+            taken[slot.host].append(_span(slot.start, slot.end, "interview", slot.interview_id))
+    # Only busy time that can meet a candidate, buffer included, is worth sorting: callers may
+    # pass a host's whole history.
+    reach = (earliest - buffer, horizon_end + duration + buffer)
+    calendars = {host: _BusyTime.merged(spans, *reach) for host, spans in taken.items()}
 
     offered: dict[datetime, OpenSlot] = {}
     if rules.participant_limit > 1:
@@ -145,9 +153,9 @@ def open_slots(
         if start in offered:  # joining an existing group beats opening a new interview
             continue
         end = start + duration
+        with_buffer = (start - buffer, end + buffer)
         host = next(
-            (h for h, taken in calendars.items() if taken.is_free(start - buffer, end + buffer)),
-            None,
+            (h for h, calendar in calendars.items() if calendar.is_free(*with_buffer)), None
         )
         if host is not None:
             offered[start] = OpenSlot(start, end, host, rules.participant_limit, None)
@@ -180,16 +188,17 @@ class _BusyTime:
         self._ends = ends
 
     @classmethod
-    def merged(cls, intervals: Iterable[Busy], host: str) -> _BusyTime:
-        spans = sorted(
-            (_as_utc(b.start, f"busy start of {host}"), _as_utc(b.end, f"busy end of {host}"))
-            for b in intervals
-        )
+    def merged(
+        cls, spans: Iterable[tuple[datetime, datetime]], reach_start: datetime, reach_end: datetime
+    ) -> _BusyTime:
+        """The UTC ``spans`` that overlap ``[reach_start, reach_end)``, merged into blocks."""
         starts: list[datetime] = []
         ends: list[datetime] = []
-        for start, end in spans:
-            if end <= start:
-                continue  # an empty interval overlaps nothing
+        # An empty span (end <= start) overlaps nothing, and neither does one out of reach.
+        relevant = sorted(
+            s for s in spans if s[0] < s[1] and s[0] < reach_end and s[1] > reach_start
+        )
+        for start, end in relevant:
             if ends and start <= ends[-1]:
                 # Overlapping or touching blocks become one, which keeps the ends sorted too.
                 ends[-1] = max(ends[-1], end)
@@ -220,20 +229,20 @@ def _candidate_starts(
     day = now.astimezone(zone).date()
     last_day = horizon_end.astimezone(zone).date()
     while day <= last_day:
-        for window in by_weekday[day.weekday()]:
-            window_start = datetime.combine(day, window.start)
+        windows_today = by_weekday[day.weekday()]
+        for window in windows_today:
             window_end = datetime.combine(day, window.end)
-            wall = window_start
+            wall = datetime.combine(day, window.start)
             while wall + duration <= window_end:
                 instant = _instant(wall, zone)
-                if (
-                    instant is not None
-                    and earliest <= instant < horizon_end
-                    # Across the spring-forward gap an interview ends an hour later on the wall
-                    # clock than its grid position says; it must still end inside the window.
-                    and (instant + duration).astimezone(zone).replace(tzinfo=None) <= window_end
-                ):
-                    starts.add(instant)
+                if instant is not None and earliest <= instant < horizon_end:
+                    end_wall = (instant + duration).astimezone(zone).replace(tzinfo=None)
+                    # When the clock changes during an interview it ends at another wall-clock
+                    # time than the grid says; offer it only if booking would still accept it.
+                    if end_wall == wall + duration or _inside_a_window(
+                        windows_today, wall, end_wall
+                    ):
+                        starts.add(instant)
                 wall += step
         day += timedelta(days=1)
     # Overlapping windows on one weekday put the same start on the grid twice.
@@ -248,6 +257,15 @@ def _instant(wall: datetime, zone: ZoneInfo) -> datetime | None:
     if instant.astimezone(zone).replace(tzinfo=None) != wall:
         return None
     return instant
+
+
+def _inside_a_window(
+    windows_today: Sequence[Window], start_wall: datetime, end_wall: datetime
+) -> bool:
+    """Booking's check (``availability.within``): one window holds both ends, on one local day."""
+    return end_wall.date() == start_wall.date() and any(
+        w.start <= start_wall.time() and end_wall.time() <= w.end for w in windows_today
+    )
 
 
 def _windows_by_weekday(raw_windows: Sequence[dict[str, Any]]) -> tuple[list[Window], ...]:
@@ -283,16 +301,12 @@ def _joinable(
     """Group interviews a participant can join, by start, then host preference, then id."""
     joinable = []
     for slot in group_slots:
-        start = _as_utc(slot.start, f"start of interview {slot.interview_id}")
-        if (
-            slot.host in preference
-            and slot.seated < slot.limit
-            and earliest <= start < horizon_end
-        ):
+        start = _as_utc(slot.start, "start of interview", slot.interview_id)
+        if slot.host in preference and slot.seated < slot.limit and earliest <= start < horizon_end:
             joinable.append(
                 OpenSlot(
                     start=start,
-                    end=_as_utc(slot.end, f"end of interview {slot.interview_id}"),
+                    end=_as_utc(slot.end, "end of interview", slot.interview_id),
                     host=slot.host,
                     seats_left=slot.limit - slot.seated,
                     interview_id=slot.interview_id,
@@ -305,10 +319,17 @@ def _joinable(
 # ---------------------------------------------------------------- helpers
 
 
-def _as_utc(moment: datetime, what: str) -> datetime:
+def _as_utc(moment: datetime, *what: object) -> datetime:
+    """``moment`` in UTC; ``what`` names it in the error, built only if there is one."""
+    if moment.tzinfo is UTC:  # the common case, and the one that must stay cheap
+        return moment
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"The {what} must be timezone-aware: {moment!r}.")
+        raise ValueError(f"The {' '.join(map(str, what))} must be timezone-aware: {moment!r}.")
     return moment.astimezone(UTC)
+
+
+def _span(start: datetime, end: datetime, *what: object) -> tuple[datetime, datetime]:
+    return _as_utc(start, "start of the", *what), _as_utc(end, "end of the", *what)
 
 
 def _zone(name: str) -> ZoneInfo:
