@@ -30,6 +30,8 @@ class ActionId(StrEnum):
 
 class CallbackId(StrEnum):
     INTERVIEW_DETAILS = "interview_details"
+    INVITE = "invite_participants"
+    BOOK = "book_interview"
     STUDY_SETUP = "study_setup"
 
 
@@ -85,6 +87,13 @@ class MenuChoice(_Value):
 
 class SetupTarget(_Value):
     """The setup modal's private_metadata: the study's channel, and the study when editing."""
+
+    channel_id: str = Field(pattern=r"^[CG][A-Z0-9]{2,31}$")
+    study_id: int | None = Field(default=None, ge=1)
+
+
+class ChannelRef(_Value):
+    """Carried by a modal opened from a channel: where its confirmation is posted."""
 
     channel_id: str = Field(pattern=r"^[CG][A-Z0-9]{2,31}$")
     study_id: int | None = Field(default=None, ge=1)

@@ -87,7 +87,7 @@ def interview_list(page: InterviewPage) -> list[Block]:
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=title)), _tabs(page), DividerBlock()]
     if not page.items:
         empty = (
-            "No upcoming interviews. Book one with `interview-desk interview book`."
+            "No upcoming interviews. Invite participants with `/interviews invite`, or book one with `/interviews book`."
             if page.tab is ListTab.UPCOMING
             else "No past interviews yet."
         )

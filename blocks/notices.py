@@ -12,6 +12,9 @@ from blocks import text
 COMMANDS = (
     ("/interviews", "this channel's upcoming interviews, soonest first"),
     ("/interviews past", "past interviews, latest first, with their outcome"),
+    ("/interviews setup", "create this channel's study, or edit its settings, hosts and screener"),
+    ("/interviews invite", "add participants and email them their personal scheduling links"),
+    ("/interviews book", "book a participant on their behalf, at a time you pick"),
     ("/interviews help", "this help"),
 )
 

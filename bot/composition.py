@@ -1,9 +1,11 @@
 """Building the application's objects from the settings, in one place."""
 
+from slack_sdk import WebClient
+
 from bot.clock import Clock, system_clock
 from bot.integrations.email import transport_from_settings
-from bot.jobs.deliverers import EmailDeliverer
-from bot.jobs.outbox_worker import OutboxWorker
+from bot.jobs.deliverers import EmailDeliverer, SlackPostDeliverer
+from bot.jobs.outbox_worker import Deliverer, OutboxWorker
 from bot.secret_key import load_secret_key
 from bot.services import Services
 from bot.services.links import LinkSigner
@@ -23,8 +25,9 @@ def build_services(settings: Settings, db: Database, clock: Clock = system_clock
 
 def build_outbox_worker(settings: Settings, services: Services) -> OutboxWorker:
     """Delivers what this server can deliver; other kinds wait for a server that can."""
-    return OutboxWorker(
-        services.db,
-        services.clock,
-        {OutboxKind.EMAIL: EmailDeliverer(transport_from_settings(settings))},
-    )
+    deliverers: dict[OutboxKind, Deliverer] = {OutboxKind.EMAIL: EmailDeliverer(transport_from_settings(settings))}
+    if settings.slack_bot_token is not None:
+        # Retries are the worker's job here, with backoff that survives restarts.
+        client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=str(settings.slack_api_url), timeout=10)
+        deliverers[OutboxKind.SLACK_POST] = SlackPostDeliverer(client)
+    return OutboxWorker(services.db, services.clock, deliverers)

@@ -199,3 +199,16 @@ class BookingResult:
     ical_uid: str
     host_slack_user_id: str
     participant_email: str
+    participant_name: str
+
+
+@dataclass(frozen=True)
+class BookingForm:
+    """What the manual-booking modal offers: the study's participants and hosts."""
+
+    study_id: int
+    study_name: str
+    timezone: str
+    duration_minutes: int
+    participants: tuple[tuple[str, str], ...]  # (email, name), not yet booked
+    hosts: tuple[tuple[str, str], ...]  # (Slack user id, name)

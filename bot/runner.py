@@ -1,6 +1,7 @@
 """Running the web server with uvicorn."""
 
 import logging
+import re
 
 import uvicorn
 
@@ -10,9 +11,22 @@ from bot.services import Services
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+_TOKEN_IN_PATH = re.compile(r"(/s/)[A-Za-z0-9_-]{20,}")
+
+
+class HideParticipantTokens(logging.Filter):
+    """Access logs show /s/… instead of a participant's personal token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_TOKEN_IN_PATH.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args)
+        return True
 
 
 def run(settings: Settings, services: Services, *, host: str | None = None, port: int | None = None) -> None:
+    if settings.secret_key is None:
+        log.warning("SECRET_KEY is not set: participant links use a development key (see README).")
+    logging.getLogger("uvicorn.access").addFilter(HideParticipantTokens())
     bolt_app = None
     if not settings.missing_slack_credentials():
         from bot.slack_app import build_bolt_app

@@ -20,5 +20,5 @@ def load_secret_key(settings: Settings, dev_key_file: Path = DEV_KEY_FILE) -> by
         fd = os.open(dev_key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(48))
-        log.warning("SECRET_KEY is not set: using a development key kept in %s", dev_key_file)
+        log.info("SECRET_KEY is not set: created a development key in %s", dev_key_file)
     return dev_key_file.read_text().strip().encode("utf-8")

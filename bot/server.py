@@ -19,6 +19,7 @@ from bot.jobs import scheduler
 from bot.jobs.outbox_worker import OutboxWorker
 from bot.services import Services
 from bot.settings import Settings
+from bot.web import participant_routes
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ def create_web_app(
         routes=[
             Route("/slack/events", _slack_endpoint(settings, bolt_app), methods=["POST"]),
             Route("/healthz", _healthz(services), methods=["GET"]),
+            *participant_routes(services),
         ],
         lifespan=lifespan,
     )

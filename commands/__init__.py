@@ -7,9 +7,9 @@ at start, after the middleware that hands every listener the domain services.
 from slack_bolt import App
 
 from bot.services import Services
-from commands import details, errors, interviews, services_context
+from commands import book, details, errors, interviews, invite, services_context, setup
 
-LISTENER_MODULES = (errors, interviews, details)
+LISTENER_MODULES = (errors, interviews, details, setup, invite, book)
 
 
 def register_all(app: App, services: Services) -> None:

@@ -7,10 +7,11 @@ import click
 from sqlalchemy.exc import OperationalError
 
 from bot import __version__
-from bot.cli.admin import ADMIN_GROUPS
+from bot.cli.admin import ADMIN_GROUPS, study
 from bot.cli.outbox import outbox
 from bot.cli.output import emit, json_option
 from bot.cli.runtime import Runtime, pass_runtime
+from bot.cli.study_update import study_update
 from bot.services.errors import DomainError
 from bot.settings import ConfigError
 from storage.migrate import current_revision, head_revision, upgrade
@@ -33,6 +34,7 @@ def serve(rt: Runtime, host: str | None, port: int | None) -> None:
     """Serve Slack (HTTP, and Socket Mode with SLACK_APP_TOKEN) and the participant pages."""
     from bot.runner import run  # imports the web stack only for the commands that serve
 
+    logging.getLogger().setLevel(logging.INFO)
     missing = rt.settings.missing_slack_credentials()
     if missing:
         raise ConfigError(
@@ -55,6 +57,7 @@ def demo(ctx: click.Context, path: str, workspace: str, channel: str, member: st
     """Create a fresh demo database with a team, a study and interviews, and serve it."""
     from bot.demo import create_demo
 
+    logging.getLogger().setLevel(logging.INFO)
     runtime = Runtime(f"sqlite:///{path}")
     ctx.obj = runtime
     summary = create_demo(path, runtime, workspace_id=workspace, channel_id=channel, member_id=member)
@@ -96,10 +99,12 @@ def db_current(rt: Runtime, as_json: bool) -> None:
 
 for group in (*ADMIN_GROUPS, outbox):
     cli.add_command(group)
+study.add_command(study_update)
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # One-off commands print their result and at most one error line; servers log their work.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
     try:
         cli(standalone_mode=True)

@@ -7,6 +7,7 @@ object, only the plain types of ``bot.domain``.
 from dataclasses import dataclass
 
 from bot.clock import Clock, system_clock
+from bot.services.announcements import AnnouncementService
 from bot.services.booking import BookingService
 from bot.services.interviews import InterviewService
 from bot.services.invitations import InvitationService
@@ -29,6 +30,7 @@ class Services:
     interviews: InterviewService
     portal: ParticipantPortal
     invitations: InvitationService
+    announcements: AnnouncementService
 
     mailer: Mailer
 
@@ -46,4 +48,5 @@ class Services:
             interviews=InterviewService(db, clock),
             portal=ParticipantPortal(db, clock, booking, mailer),
             invitations=InvitationService(db, clock, mailer),
+            announcements=AnnouncementService(db, clock),
         )

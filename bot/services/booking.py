@@ -7,13 +7,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.domain import Actor, BookingResult
+from bot.domain import Actor, BookingForm, BookingResult
 from bot.services import activity, availability, validation
 from bot.services.access import require_team_member
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
+from bot.services.interviews import NoStudyHere
 from bot.services.notifications import Notifier
 from bot.services.participants import find_participant
 from bot.services.studies import find_study
+from storage import queries
 from storage.db import Database
 from storage.enums import ActivityKind, AttendeeRole, InterviewStatus, ParticipantStatus
 from storage.models import (
@@ -70,6 +72,33 @@ class BookingService:
                 ical_uid=interview.ical_uid,
                 host_slack_user_id=host.member.slack_user_id,
                 participant_email=participant.email,
+                participant_name=participant.name,
+            )
+
+    def form(self, *, workspace_id: str, channel_id: str, actor: Actor) -> BookingForm:
+        """The choices for booking in a channel's study (participants without an upcoming interview)."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            study = queries.study_by_channel(session, workspace_id, channel_id)
+            if study is None:
+                raise NoStudyHere(channel_id)
+            require_team_member(session, study, actor)
+            booked = set(
+                session.scalars(
+                    select(Attendee.participant_id)
+                    .join(Interview, Interview.id == Attendee.interview_id)
+                    .where(Interview.study_id == study.id, Interview.status == InterviewStatus.UPCOMING,
+                           Interview.ends_at > now, Attendee.participant_id.is_not(None))
+                )
+            )
+            people = session.scalars(
+                select(Participant).where(Participant.study_id == study.id).order_by(Participant.name)
+            )
+            return BookingForm(
+                study_id=study.id, study_name=study.name, timezone=study.timezone,
+                duration_minutes=study.duration_minutes,
+                participants=tuple((p.email, p.name) for p in people if p.id not in booked),
+                hosts=tuple((h.member.slack_user_id, h.member.display_name or h.member.slack_user_id) for h in study.hosts),
             )
 
     def seat(

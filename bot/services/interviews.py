@@ -74,9 +74,8 @@ class NoStudyHere(NotFound):
 
     def __init__(self, channel_id: str) -> None:
         super().__init__(
-            "This channel has no study yet. A team admin can create one here with "
-            f"`interview-desk study create --channel {channel_id} --team TEAM --name NAME "
-            "--timezone Europe/Berlin --duration 45 --host U…`."
+            "This channel has no study yet. `/interviews setup` creates one here "
+            f"(or, from the command line, `interview-desk study create --channel {channel_id} …`)."
         )
 
 

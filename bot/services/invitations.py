@@ -132,12 +132,12 @@ class InvitationService:
                     emailed += self._email_link(session, study, participant, now)
             return InviteResult(study.name, tuple(added), tuple(already), emailed, tuple(bad))
 
-    def preview(self, *, workspace_id: str, channel_id: str, actor: Actor) -> RenderedEmail:
-        """The scheduler email as a participant named Alex would get it."""
+    def preview(self, *, workspace_id: str, channel_id: str, actor: Actor) -> tuple[str, RenderedEmail]:
+        """The study's name, and its scheduler email as a participant named Alex would get it."""
         with self.db.transaction() as session:
             study = self._study(session, None, workspace_id, channel_id)
             require_team_member(session, study, actor)
-            return self._render(study, "Alex", f"{self.mailer.links.base_url}/s/…")
+            return study.name, self._render(study, "Alex", f"{self.mailer.links.base_url}/s/…")
 
     def _email_link(self, session: Session, study: Study, participant: Participant, now: datetime) -> int:
         """Queue the scheduler email; 0 if this link was already emailed."""

@@ -233,11 +233,14 @@ class FakeSlackAPI:
         )
 
     def reset(self) -> None:
-        """Forget recorded calls, block errors and queued failures."""
+        """Forget recorded calls, block errors, queued failures, and users and channels added."""
         with self._lock:
             self._calls.clear()
             self._block_errors.clear()
             self._failures.clear()
+            self.users.clear()
+            self.channels.clear()
+            self.socket_mode_url = "ws://127.0.0.1:1/"
 
     # -- programming the fake ------------------------------------------------
 

@@ -1,0 +1,74 @@
+"""`/interviews invite`: a modal to add participants and email them their scheduling links."""
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from blocks.ids import CallbackId, ChannelRef
+from blocks.invite import (
+    OPTIONS_BLOCK,
+    OPTIONS_INPUT,
+    PEOPLE_BLOCK,
+    PEOPLE_INPUT,
+    SEND_EMAIL,
+    invitation_summary,
+    invite_modal,
+)
+from blocks.notices import message_blocks
+from bot.services.errors import DomainError
+from bot.services.invitations import parse_lines
+from commands.errors import user_message
+from commands.services_context import actor, services, workspace_id
+
+
+def invite_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+    """Open the modal; a channel without a study or a user outside its team is told why instead."""
+    channel_id = command.get("channel_id", "")
+    try:
+        study_name, preview = services(context).invitations.preview(
+            workspace_id=workspace_id(context), channel_id=channel_id, actor=actor(context)
+        )
+    except DomainError as error:
+        message = user_message(error)
+        ack(response_type="ephemeral", text=message, blocks=message_blocks(message))
+        return
+    ack()
+    client: WebClient = context.client
+    client.views_open(
+        trigger_id=command["trigger_id"],
+        view=invite_modal(study_name=study_name, channel_id=channel_id, preview_subject=preview.subject, preview_text=preview.text),
+    )
+
+
+def invite_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
+    values = (view.get("state") or {}).get("values") or {}
+    raw = ((values.get(PEOPLE_BLOCK) or {}).get(PEOPLE_INPUT) or {}).get("value") or ""
+    chosen = ((values.get(OPTIONS_BLOCK) or {}).get(OPTIONS_INPUT) or {}).get("selected_options") or []
+    send_email = any(o.get("value") == SEND_EMAIL for o in chosen)
+    metadata = ChannelRef.decode(view.get("private_metadata"))
+    people, bad = parse_lines(raw)
+    if not people:
+        reason = bad[0].reason if bad else "Add at least one email address."
+        ack(response_action="errors", errors={PEOPLE_BLOCK: reason[:150]})
+        return
+    try:
+        result = services(context).invitations.invite(
+            actor=actor(context), people=people, bad_lines=bad, send_email=send_email,
+            workspace_id=workspace_id(context), channel_id=metadata.channel_id,
+        )
+    except DomainError as error:
+        ack(response_action="errors", errors={PEOPLE_BLOCK: error.message[:150]})
+        return
+    ack()
+    summary = invitation_summary(
+        user_id=context.user_id or "", study_name=result.study_name, added=len(result.added),
+        already=len(result.already_in_study), emailed=result.emailed,
+        bad_lines=[(b.line, b.text, b.reason) for b in result.bad_lines],
+    )
+    # Keyed by the submitted view: a retried submission posts once.
+    services(context).announcements.post(key=f"invite:{view.get('id')}", channel_id=metadata.channel_id, text=summary)
+
+
+def register(app: App) -> None:
+    app.view(CallbackId.INVITE)(invite_submitted)
