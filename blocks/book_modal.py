@@ -47,8 +47,3 @@ def book_modal(form: BookingForm, *, channel_id: str) -> View:
         type="modal", callback_id=CallbackId.BOOK, title="Book an interview", submit="Book", close="Cancel",
         private_metadata=ChannelRef(channel_id=channel_id, study_id=form.study_id).encode(), blocks=blocks,
     )
-
-
-def booked_post(*, booker: str, participant: str, host: str, starts_at_unix: int) -> str:
-    when = f"<!date^{starts_at_unix}^{{date_short_pretty}} {{time}}|{starts_at_unix}>"
-    return f"<@{booker}> booked *{text.escape(participant)}* for {when} with <@{host}>. A confirmation with the calendar invite is on its way."

@@ -29,5 +29,5 @@ def build_outbox_worker(settings: Settings, services: Services) -> OutboxWorker:
     if settings.slack_bot_token is not None:
         # Retries are the worker's job here, with backoff that survives restarts.
         client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=str(settings.slack_api_url), timeout=10)
-        deliverers[OutboxKind.SLACK_POST] = SlackPostDeliverer(client)
+        deliverers[OutboxKind.SLACK_POST] = SlackPostDeliverer(client, services.db, services.clock)
     return OutboxWorker(services.db, services.clock, deliverers)

@@ -14,7 +14,6 @@ from blocks.book_modal import (
     PARTICIPANT,
     WHEN,
     book_modal,
-    booked_post,
 )
 from blocks.ids import CallbackId, ChannelRef
 from blocks.notices import message_blocks
@@ -58,7 +57,7 @@ def book_submitted(ack: Ack, view: dict[str, Any], context: BoltContext) -> None
         ack(response_action="errors", errors=missing or {WHEN: "Please open the form again."})
         return
     try:
-        result = services(context).booking.book(
+        services(context).booking.book(
             study_ref=ref.study_id, participant_email=str(participant), host_id=str(host),
             starts_at=datetime.fromtimestamp(int(moment), UTC), actor=actor(context), override_availability=override,
         )
@@ -66,12 +65,8 @@ def book_submitted(ack: Ack, view: dict[str, Any], context: BoltContext) -> None
         field = next((f for kind, f in _FIELD_FOR.items() if isinstance(error, kind)), WHEN)
         ack(response_action="errors", errors={field: error.message[:150]})
         return
+    # The interview's card, posted to the channel through the outbox, confirms the booking.
     ack()
-    services(context).announcements.post(
-        key=f"book:{view.get('id')}", channel_id=ref.channel_id,
-        text=booked_post(booker=context.user_id or "", participant=result.participant_name, host=result.host_slack_user_id,
-                         starts_at_unix=int(result.starts_at.timestamp())),
-    )
 
 
 def register(app: App) -> None:

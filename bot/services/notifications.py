@@ -104,10 +104,16 @@ class Notifier:
     def booked(self, session: Session, interview: Interview, participant: Participant, now: datetime) -> None:
         self._to_participant(session, interview, participant, now, template="booking_confirmation")
         self._to_hosts(session, interview, participant, now, method="REQUEST")
+        self._card(session, interview, now, f"booked:p{participant.id}")
 
     def rescheduled(self, session: Session, interview: Interview, participant: Participant, previous: tuple[datetime, datetime], now: datetime) -> None:
         self._to_participant(session, interview, participant, now, template="reschedule_confirmation", previous=previous)
         self._to_hosts(session, interview, participant, now, method="REQUEST")
+        change = f"rescheduled:p{participant.id}:{interview.ical_sequence}"
+        self._card(session, interview, now, change, note={
+            "kind": "rescheduled", "who": participant.name,
+            "start": interview.starts_at.isoformat(), "previous": previous[0].isoformat(),
+        })
 
     def canceled(
         self, session: Session, interview: Interview, participant: Participant, now: datetime, reason: str | None,
@@ -116,6 +122,23 @@ class Notifier:
         """The participant's invite is withdrawn; hosts' too unless a group slot goes on."""
         self._to_participant(session, interview, participant, now, template="cancellation", reason=reason)
         self._to_hosts(session, interview, participant, now, method="CANCEL" if whole_interview else "REQUEST", reason=reason)
+        change = f"canceled:p{participant.id}:{interview.ical_sequence}"
+        self._card(session, interview, now, change, note={"kind": "canceled", "who": participant.name, "reason": reason})
+
+    def _card(self, session: Session, interview: Interview, now: datetime, change: str, note: dict[str, Any] | None = None) -> None:
+        """Refresh the interview's channel card (posted on first delivery) and tell its thread.
+
+        Only ids and facts are queued: the card is rendered when delivered, so it shows the
+        interview as it is then. One ordering key per channel keeps the card before its notes.
+        """
+        channel = interview.study.slack_channel_id
+        order = f"slack:{channel}"
+        outbox.enqueue(session, key=f"card:{interview.id}:{change}", kind=OutboxKind.SLACK_POST,
+                       payload={"card": interview.id}, now=now, ordering_key=order, interview_id=interview.id)
+        if note is not None:
+            outbox.enqueue(session, key=f"note:{interview.id}:{change}", kind=OutboxKind.SLACK_POST,
+                           payload={"note": note, "interview_id": interview.id}, now=now, ordering_key=order,
+                           interview_id=interview.id)
 
     def _to_participant(
         self, session: Session, interview: Interview, participant: Participant, now: datetime, *,

@@ -64,14 +64,17 @@ def test_book_opens_a_modal_listing_participants_without_an_interview(slack: Sla
     assert "datetimepicker" in text
 
 
-def test_a_valid_submission_books_and_posts_to_the_channel(slack: SlackClient, seeded: Seed, db: Database, clock: MovableClock) -> None:
+def test_a_valid_submission_books_and_posts_the_card_to_the_channel(slack: SlackClient, seeded: Seed, db: Database, clock: MovableClock) -> None:
     when = berlin(6, 10)
     assert _submit(slack, seeded, participant="nora@example.com", when=when, host=ADA) == {}
     assert _submit(slack, seeded, participant="nora@example.com", when=when, host=ADA)["response_action"] == "errors"  # a second booking
     assert _interviews(db) == 1
-    OutboxWorker(db, clock, {OutboxKind.SLACK_POST: SlackPostDeliverer(WebClient(token=BOT_TOKEN, base_url=slack.fake.api_url))}).drain()
-    [post] = slack.fake.calls_to("chat.postMessage")
-    assert f"<@{ADA}> booked *Nora Quist* for <!date^{int(when.timestamp())}^" in post.params["text"]
+    client = WebClient(token=BOT_TOKEN, base_url=slack.fake.api_url)
+    OutboxWorker(db, clock, {OutboxKind.SLACK_POST: SlackPostDeliverer(client, db, clock)}).drain()
+    [card] = slack.fake.calls_to("chat.postMessage")
+    assert card.params["channel"] == CHANNEL
+    blocks = json.dumps(card.params["blocks"])
+    assert f"<!date^{int(when.timestamp())}^" in blocks and "Nora Quist" in blocks
 
 
 def test_refusals_appear_next_to_the_field_and_book_nothing(slack: SlackClient, seeded: Seed, db: Database) -> None:

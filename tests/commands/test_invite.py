@@ -65,7 +65,7 @@ def test_submission_adds_people_and_posts_once_to_the_channel(slack: SlackClient
     assert _participants(db) == 3
 
     client = WebClient(token=BOT_TOKEN, base_url=slack.fake.api_url)
-    worker = OutboxWorker(db, clock, {OutboxKind.SLACK_POST: SlackPostDeliverer(client)})
+    worker = OutboxWorker(db, clock, {OutboxKind.SLACK_POST: SlackPostDeliverer(client, db, clock)})
     worker.drain()
     [post] = slack.fake.calls_to("chat.postMessage")
     assert post.params["channel"] == CHANNEL
