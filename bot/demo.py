@@ -38,6 +38,7 @@ PEOPLE = [
     ("Priya Nair", "priya.nair@example.com"),
     ("Tom Becker", "tom.becker@example.com"),
 ]
+STILL_TO_BOOK = [("Kai Moreno", "kai.moreno@example.com"), ("Lena Vogel", "lena.vogel@example.com")]
 # (participant index, working days from today, local hour, outcome or RSVP)
 PAST = [(0, -9, 10, "completed"), (1, -7, 14, "no_show"), (2, -5, 11, "completed"), (3, -3, 15, "canceled"), (4, -1, 10, "ended")]
 UPCOMING = [(5, 1, 10, "confirmed"), (6, 1, 14, "accepted"), (7, 2, 11, "tentative"), (8, 3, 15, "declined"), (9, 4, 10, "awaiting")]
@@ -51,6 +52,7 @@ class DemoSummary:
     workspace_id: str
     channel_id: str
     interviews: int
+    invited_links: tuple[tuple[str, str], ...]  # (name, scheduling link) of people still to book
 
     def instructions(self, settings: Settings, *, host: str | None, port: int | None, serving: bool) -> str:
         base = f"http://{host or settings.host}:{port or settings.port}"
@@ -71,6 +73,9 @@ class DemoSummary:
             f"  interview-desk {db} interview list --study {self.study_id}",
             f"  interview-desk {db} interview list --study {self.study_id} --past --json",
             f"  interview-desk {db} study list",
+            "",
+            "Book as a participant (personal links of people still to book):",
+            *[f"  {name}: {link}" for name, link in self.invited_links],
             "",
             slack,
         ]
@@ -128,7 +133,11 @@ def create_demo(path: str, runtime: Runtime, *, workspace_id: str, channel_id: s
         )
         booked.append((result.interview_id, state, booking_time))
     _play_out(services, booked, now)
-    return DemoSummary(path, team.id, study.id, workspace_id, channel_id, len(booked))
+    invited = []
+    for name, email in STILL_TO_BOOK:
+        person = services.participants.add(study.id, email, name)
+        invited.append((name, services.participants.scheduling_link(person.id)))
+    return DemoSummary(path, team.id, study.id, workspace_id, channel_id, len(booked), tuple(invited))
 
 
 def _play_out(services: Services, booked: list[tuple[int, str, datetime]], now: datetime) -> None:

@@ -13,7 +13,7 @@ from bot.cli.output import emit, json_option
 from bot.cli.runtime import Runtime, pass_runtime
 from bot.cli.study_update import study_update
 from bot.services.errors import DomainError
-from bot.settings import ConfigError
+from bot.settings import ConfigError, load_settings
 from storage.migrate import current_revision, head_revision, upgrade
 
 
@@ -58,7 +58,10 @@ def demo(ctx: click.Context, path: str, workspace: str, channel: str, member: st
     from bot.demo import create_demo
 
     logging.getLogger().setLevel(logging.INFO)
-    runtime = Runtime(f"sqlite:///{path}")
+    # Participant links must point at the server the demo is about to start.
+    env_base = load_settings().public_base_url
+    base = None if env_base else f"http://{host or load_settings().host}:{port or load_settings().port}"
+    runtime = Runtime(f"sqlite:///{path}", public_base_url=base)
     ctx.obj = runtime
     summary = create_demo(path, runtime, workspace_id=workspace, channel_id=channel, member_id=member)
     click.echo(summary.instructions(runtime.settings, host=host, port=port, serving=not no_serve))

@@ -20,8 +20,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Runtime:
-    def __init__(self, database_url: str | None = None) -> None:
+    def __init__(self, database_url: str | None = None, **overrides: object) -> None:
         self._overrides = {"database_url": database_url} if database_url else {}
+        self._overrides.update({k: v for k, v in overrides.items() if v is not None})
 
     @cached_property
     def settings(self) -> Settings:
