@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
-from slack_sdk import WebClient
+from slack_sdk.models.views import View
 
 from blocks.book_modal import (
     HOST,
@@ -16,25 +16,21 @@ from blocks.book_modal import (
     book_modal,
 )
 from blocks.ids import CallbackId, ChannelRef
-from blocks.notices import message_blocks
 from bot.services.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
-from commands.errors import user_message
+from commands.errors import open_modal_or_explain
 from commands.services_context import actor, services, workspace_id
 
 
 def book_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     channel_id = command.get("channel_id", "")
-    try:
+
+    def build() -> View:
         form = services(context).booking.form(workspace_id=workspace_id(context), channel_id=channel_id, actor=actor(context))
         if not form.participants:
             raise Conflict("Everyone in this study already has an upcoming interview. Add people with `/interviews invite`.")
-    except DomainError as error:
-        message = user_message(error)
-        ack(response_type="ephemeral", text=message, blocks=message_blocks(message))
-        return
-    ack()
-    client: WebClient = context.client
-    client.views_open(trigger_id=command["trigger_id"], view=book_modal(form, channel_id=channel_id))
+        return book_modal(form, channel_id=channel_id)
+
+    open_modal_or_explain(ack, command, context, build)
 
 
 def _value(values: dict[str, Any], block: str) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """One place that turns failures into a friendly reply to the person who clicked."""
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -57,3 +58,19 @@ def handle_error(
 
 def register(app: App) -> None:
     app.error(handle_error)
+
+
+def open_modal_or_explain(ack: Ack, command: dict[str, Any], context: BoltContext, build: Callable[[], View]) -> None:
+    """For a slash subcommand that opens a modal: build it (checks included), or say why not.
+
+    The view is built before the ack, so a refusal can be the ack's ephemeral reply; the modal
+    opens right after the ack, well inside the trigger_id's three seconds.
+    """
+    try:
+        view = build()
+    except DomainError as error:
+        message = user_message(error)
+        ack(response_type="ephemeral", text=message, blocks=[SectionBlock(text=MarkdownTextObject(text=message))])
+        return
+    ack()
+    context.client.views_open(trigger_id=command["trigger_id"], view=view)

@@ -3,7 +3,7 @@
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
-from slack_sdk import WebClient
+from slack_sdk.models.views import View
 
 from blocks.ids import CallbackId, ChannelRef
 from blocks.invite import (
@@ -15,30 +15,23 @@ from blocks.invite import (
     invitation_summary,
     invite_modal,
 )
-from blocks.notices import message_blocks
 from bot.services.errors import DomainError
 from bot.services.invitations import parse_lines
-from commands.errors import user_message
+from commands.errors import open_modal_or_explain
 from commands.services_context import actor, services, workspace_id
 
 
 def invite_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
     """Open the modal; a channel without a study or a user outside its team is told why instead."""
     channel_id = command.get("channel_id", "")
-    try:
+
+    def build() -> View:
         study_name, preview = services(context).invitations.preview(
             workspace_id=workspace_id(context), channel_id=channel_id, actor=actor(context)
         )
-    except DomainError as error:
-        message = user_message(error)
-        ack(response_type="ephemeral", text=message, blocks=message_blocks(message))
-        return
-    ack()
-    client: WebClient = context.client
-    client.views_open(
-        trigger_id=command["trigger_id"],
-        view=invite_modal(study_name=study_name, channel_id=channel_id, preview_subject=preview.subject, preview_text=preview.text),
-    )
+        return invite_modal(study_name=study_name, channel_id=channel_id, preview_subject=preview.subject, preview_text=preview.text)
+
+    open_modal_or_explain(ack, command, context, build)
 
 
 def invite_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
