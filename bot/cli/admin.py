@@ -155,6 +155,20 @@ def participant_link(rt: Runtime, study_ref: str, email: str, as_json: bool) -> 
     emit({"name": name, "email": email, "scheduling_url": url}, f"{name}: {url}", as_json=as_json)
 
 
+@participant.command("answers")
+@click.option("--study", "study_ref", required=True, help="Study ID, name or channel ID.")
+@click.option("--email", required=True, help="The participant's email (or their ID).")
+@json_option
+@pass_runtime
+def participant_answers(rt: Runtime, study_ref: str, email: str, as_json: bool) -> None:
+    """Print a participant's screener answers, with each question as it was asked."""
+    found = rt.services.screener.responses(email, study_ref, CLI_ACTOR)
+    verdict = {None: "not answered yet", True: "qualified", False: "not qualified"}[found.qualified]
+    head = f"{found.name} <{found.email}> · {verdict}"
+    lines = [f"{a.question}\t{a.answer}" for a in found.answers]
+    emit(found, "\n".join([head, *lines]), as_json=as_json)
+
+
 @click.group()
 def interview() -> None:
     """Interviews: book on a participant's behalf, list."""

@@ -14,6 +14,7 @@ from bot.services.invitations import InvitationService
 from bot.services.notifications import Mailer, Notifier
 from bot.services.participants import ParticipantService
 from bot.services.portal import ParticipantPortal
+from bot.services.screener import ScreenerService
 from bot.services.studies import StudyService
 from bot.services.teams import TeamService
 from storage.db import Database
@@ -31,6 +32,7 @@ class Services:
     portal: ParticipantPortal
     invitations: InvitationService
     announcements: AnnouncementService
+    screener: ScreenerService
 
     mailer: Mailer
 
@@ -49,4 +51,5 @@ class Services:
             portal=ParticipantPortal(db, clock, booking, mailer),
             invitations=InvitationService(db, clock, mailer),
             announcements=AnnouncementService(db, clock),
+            screener=ScreenerService(db),
         )

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.domain import Actor
 from bot.integrations.ical import render_ics
-from bot.services import activity, validation
+from bot.services import activity, screener, validation
 from bot.services.booking import BookingService
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.links import hash_token
@@ -132,6 +132,7 @@ class ParticipantPortal:
             participant = _participant(session, token)
             study = participant.study
             self._require_open(study)
+            screener.require_qualified(participant)
             existing = _upcoming_interview(session, participant, now)
             if existing is not None:
                 if existing.starts_at == starts_at:  # a double submit: the booking stands

@@ -1,4 +1,4 @@
-"""The participant pages' endpoints: pick a time, book, see, move or cancel the booking.
+"""The participant pages' endpoints: answer the screener, pick a time, book, see, move or cancel.
 
 Each endpoint loads the link's state first, so an unknown or tampered token is a 404 whatever
 else is wrong with the request, and an error page can still name the study. The portal's calls
@@ -27,6 +27,14 @@ from bot.services.portal import (
     PortalState,
     SlotTaken,
 )
+from bot.services.screener import (
+    MAX_ANSWER,
+    AnswersInvalid,
+    NotQualified,
+    Question,
+    ScreenerService,
+    ScreenerStep,
+)
 from bot.web import views
 from bot.web.assets import ASSET_PATH, asset
 from bot.web.responses import link, read_form, redirect, render, secured, status_for
@@ -47,10 +55,12 @@ _TITLES = {
 
 def participant_routes(services: Services) -> list[BaseRoute]:
     """The routes for ``create_web_app``; the asset route comes first so it wins over a token."""
-    pages = ParticipantPages(services.portal, services.clock)
+    pages = ParticipantPages(services.portal, services.clock, services.screener)
     return [
         Route(ASSET_PATH, asset, methods=["GET"]),
         Route("/s/{token}", pages.picker, methods=["GET"]),
+        Route("/s/{token}/screener", pages.answer, methods=["POST"]),
+        Route("/s/{token}/thanks", pages.thanks, methods=["GET"]),
         Route("/s/{token}/book", pages.book, methods=["POST"]),
         Route("/s/{token}/booked", pages.booked, methods=["GET"]),
         Route("/s/{token}/manage", pages.manage, methods=["GET"]),
@@ -113,9 +123,10 @@ def problem(error: DomainError, token: str, state: PortalState | None) -> Respon
 class ParticipantPages:
     """The endpoints, bound to one portal; each takes the request and the link's token."""
 
-    def __init__(self, portal: ParticipantPortal, clock: Clock) -> None:
+    def __init__(self, portal: ParticipantPortal, clock: Clock, screener: ScreenerService) -> None:
         self.portal = portal
         self.clock = clock
+        self.screener = screener
 
     async def _state(self, request: Request, token: str) -> PortalState:
         state = await run_in_threadpool(self.portal.state, token)
@@ -149,6 +160,11 @@ class ParticipantPages:
                 message="It is not booking interviews any more. Thank you for your interest.",
                 links=[],
             )
+        screening = await run_in_threadpool(self.screener.state, token)
+        if screening.step is ScreenerStep.NOT_QUALIFIED:
+            return render("not_qualified", header=views.header(state))
+        if screening.step is ScreenerStep.ANSWER:
+            return self._screener(token, state, screening.questions)
         slots = await run_in_threadpool(self.portal.slots, token)
         return render(
             "picker",
@@ -167,6 +183,8 @@ class ParticipantPages:
             await run_in_threadpool(self.portal.book, token, start, zone)
         except SlotTaken as taken:
             return self._taken(token, state, zone, taken, action=link(token, "book"), reason=None)
+        except NotQualified:
+            return render("not_qualified", status=403, header=views.header(state))
         return redirect(link(token, "booked"), tz=zone)
 
     @page
@@ -184,6 +202,28 @@ class ParticipantPages:
             link(token, "booked"),
             heading="Your interview has moved" if moved else "You're booked",
         )
+
+    # -------------------------------------------------------------- the screener
+
+    @page
+    async def answer(self, request: Request, token: str) -> Response:
+        state = await self._state(request, token)
+        if state.booking is not None:
+            return redirect(link(token))
+        form = await read_form(request)
+        try:
+            step = await run_in_threadpool(self.screener.submit, token, form)
+        except AnswersInvalid as invalid:
+            return self._screener(token, state, invalid.questions, errors=invalid.errors, answers=form)
+        return redirect(link(token, "thanks") if step is ScreenerStep.NOT_QUALIFIED else link(token))
+
+    @page
+    async def thanks(self, request: Request, token: str) -> Response:
+        state = await self._state(request, token)
+        screening = await run_in_threadpool(self.screener.state, token)
+        if state.booking is not None or screening.step is not ScreenerStep.NOT_QUALIFIED:
+            return redirect(link(token))
+        return render("not_qualified", header=views.header(state))
 
     # -------------------------------------------------------------- changing the booking
 
@@ -266,6 +306,28 @@ class ParticipantPages:
             booking=views.booking_view(booking, zone.name),
             manage=link(token, "manage"),
             ics=link(token, "invite.ics"),
+        )
+
+    def _screener(
+        self,
+        token: str,
+        state: PortalState,
+        questions: tuple[Question, ...],
+        *,
+        errors: dict[str, str] | None = None,
+        answers: dict[str, str] | None = None,
+    ) -> Response:
+        """The questions; with ``errors`` (by question id) a 400 that keeps what was chosen."""
+        return render(
+            "screener",
+            status=400 if errors else 200,
+            header=views.header(state),
+            participant_name=state.participant_name,
+            questions=questions,
+            errors=errors or {},
+            answers=answers or {},
+            action=link(token, "screener"),
+            max_answer=MAX_ANSWER,
         )
 
     def _taken(
