@@ -129,7 +129,7 @@ class ParticipantPortal:
         zone = validation.timezone(timezone)
         now = self.clock()
         with self.db.transaction(write_lock=True) as session:
-            participant = _participant(session, token)
+            participant = _participant(session, token, lock=True)
             study = participant.study
             self._require_open(study)
             screener.require_qualified(participant)
@@ -151,7 +151,7 @@ class ParticipantPortal:
         reason = _reason(reason)
         now = self.clock()
         with self.db.transaction(write_lock=True) as session:
-            participant = _participant(session, token)
+            participant = _participant(session, token, lock=True)
             study = participant.study
             interview = self._changeable(session, participant, study, now)
             if interview.starts_at == starts_at:  # a double submit
@@ -178,7 +178,7 @@ class ParticipantPortal:
         reason = _reason(reason)
         now = self.clock()
         with self.db.transaction(write_lock=True) as session:
-            participant = _participant(session, token)
+            participant = _participant(session, token, lock=True)
             study = participant.study
             interview = self._changeable(session, participant, study, now)
             actor = Actor(ActorKind.PARTICIPANT, name=participant.name)
@@ -267,12 +267,15 @@ class ParticipantPortal:
         )
 
 
-def _participant(session: Session, token: str) -> Participant:
+def _participant(session: Session, token: str, *, lock: bool = False) -> Participant:
+    """The link's participant. ``lock``: one participant's changes queue (double submits see the
+    first one's result instead of racing it); SQLite's write lock does this already."""
     if not token or len(token) > 100:
         raise LinkNotValid()
-    participant = session.scalars(
-        select(Participant).where(Participant.scheduling_token_hash == hash_token(token))
-    ).one_or_none()
+    query = select(Participant).where(Participant.scheduling_token_hash == hash_token(token))
+    if lock:
+        query = query.with_for_update()
+    participant = session.scalars(query).one_or_none()
     if participant is None:
         raise LinkNotValid()
     return participant
