@@ -169,6 +169,17 @@ def participant_answers(rt: Runtime, study_ref: str, email: str, as_json: bool) 
     emit(found, "\n".join([head, *lines]), as_json=as_json)
 
 
+@participant.command("new-link")
+@click.option("--study", "study_ref", required=True)
+@click.option("--email", required=True)
+@json_option
+@pass_runtime
+def participant_new_link(rt: Runtime, study_ref: str, email: str, as_json: bool) -> None:
+    """Revoke a participant's scheduling link and print their new one (the old one stops working)."""
+    name, url = rt.services.participants.new_link(study_ref, email)
+    emit({"name": name, "email": email, "scheduling_url": url}, f"{name}'s old link no longer works. New link: {url}", as_json=as_json)
+
+
 @click.group()
 def interview() -> None:
     """Interviews: book on a participant's behalf, list."""

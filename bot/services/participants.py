@@ -57,6 +57,13 @@ class ParticipantService:
             people = [a.participant for a in interview.attendees if a.participant is not None]
             return [(p.name, self._link(p)) for p in people]
 
+    def new_link(self, study_ref: str | int, email: str) -> tuple[str, str]:
+        """Revoke a participant's link (e.g. forwarded by mistake) and return their new one."""
+        with self.db.transaction() as session:
+            participant = find_participant(session, find_study(session, study_ref), email)
+            self._new_link(participant)
+            return participant.name, self._link(participant)
+
     def link_by_email(self, study_ref: str | int, email: str) -> tuple[str, str]:
         with self.db.transaction() as session:
             participant = find_participant(session, find_study(session, study_ref), email)

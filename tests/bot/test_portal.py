@@ -199,3 +199,14 @@ def test_smtp_down_then_up_delivers_each_email_once(
     in_office_hours.advance(hours=5)
     assert worker.drain().sent == 0  # nothing is sent twice
     assert len(server.handler.received) == 2
+
+
+def test_a_revoked_link_stops_working_and_the_new_one_works(services: Services, seeded: Seed, in_office_hours: MovableClock) -> None:
+    old = _token(services, "nora@example.com")
+    services.portal.book(old, services.portal.slots(old)[0].start, "UTC")
+    _, url = services.participants.new_link(seeded.study_id, "nora@example.com")
+    new = url.rsplit("/", 1)[-1]
+    assert new != old
+    with pytest.raises(LinkNotValid):
+        services.portal.state(old)
+    assert services.portal.state(new).booking is not None  # the booking itself stands

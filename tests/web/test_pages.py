@@ -550,3 +550,10 @@ def test_times_are_named_with_their_zone_on_every_page(
         text = http.get(path).text
         assert when(slot.start, slot.end, "Asia/Kolkata") in text
         assert '<strong class="zone-name">Asia/Kolkata</strong>' in text
+
+
+def test_a_revoked_link_gets_the_not_valid_page(services: Services, seeded: Seed, server_url: str) -> None:
+    old = token_for(services, "nora@example.com")
+    services.participants.new_link(seeded.study_id, "nora@example.com")
+    response = httpx.get(f"{server_url}/s/{old}")
+    assert response.status_code == 404 and "not valid" in response.text
