@@ -553,7 +553,7 @@ def test_times_are_named_with_their_zone_on_every_page(
 
 
 def test_a_revoked_link_gets_the_not_valid_page(services: Services, seeded: Seed, server_url: str) -> None:
-    old = token_for(services, "nora@example.com")
+    old = first_participant(services, seeded.study_id)  # Nora
     services.participants.new_link(seeded.study_id, "nora@example.com")
-    response = httpx.get(f"{server_url}/s/{old}")
+    response = httpx.get(f"{server_url}/s/{old.token}")
     assert response.status_code == 404 and "not valid" in response.text
