@@ -212,3 +212,11 @@ class BookingForm:
     duration_minutes: int
     participants: tuple[tuple[str, str], ...]  # (email, name), not yet booked
     hosts: tuple[tuple[str, str], ...]  # (Slack user id, name)
+
+
+@dataclass(frozen=True)
+class MemberProfile:
+    """What Slack says about a team member: their name, and where calendar invites go."""
+
+    name: str | None
+    email: str | None

@@ -24,6 +24,7 @@ from blocks.study_setup import (
     setup_modal,
 )
 from blocks.study_setup_state import read_state
+from bot.integrations.slack_profiles import lookup_profiles
 from bot.services.errors import DomainError
 from bot.services.study_settings import (
     SettingsForm,
@@ -193,6 +194,8 @@ def submit(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltConte
         ack(response_action="update", view=notice_modal(user_message(error)))
         return
     ack()
+    # Hosts' names and emails from Slack: their calendar invites need the address.
+    services(context).profiles.remember(workspace_id(context), lookup_profiles(client, [h.slack_user_id for h in settings.hosts]))
     summary = [
         f"*Sessions:* {text.escape(settings.session_name)} · {text.duration(settings.duration_minutes)}"
         + (f" · up to {settings.participant_limit} participants" if settings.participant_limit > 1 else " · one-on-one"),

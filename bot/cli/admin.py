@@ -28,6 +28,7 @@ def team() -> None:
 def team_create(rt: Runtime, name: str, members: tuple[str, ...], workspace: str | None, as_json: bool) -> None:
     """Create a research team."""
     info = rt.services.teams.create(name, workspace or rt.workspace_id(), list(members))
+    rt.remember_profiles(info.slack_workspace_id, list(info.member_slack_user_ids))
     emit(info, f"Created team {info.id} {info.name!r} with {len(info.member_slack_user_ids)} member(s).", as_json=as_json)
 
 
@@ -39,6 +40,7 @@ def team_create(rt: Runtime, name: str, members: tuple[str, ...], workspace: str
 def team_add_member(rt: Runtime, team_ref: str, members: tuple[str, ...], as_json: bool) -> None:
     """Add members to TEAM (its ID or name)."""
     info = rt.services.teams.add_members(team_ref, list(members))
+    rt.remember_profiles(info.slack_workspace_id, list(info.member_slack_user_ids))
     emit(info, f"Team {info.id} {info.name!r} now has {len(info.member_slack_user_ids)} member(s): {', '.join(info.member_slack_user_ids)}.", as_json=as_json)
 
 

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.composition import build_services
+from bot.integrations.slack_profiles import lookup_profiles
 from bot.services import Services
 from bot.services.errors import InvalidInput
 from bot.settings import Settings, load_settings
@@ -42,15 +43,8 @@ class Runtime:
         """The workspace of SLACK_BOT_TOKEN, for commands that were not given --workspace."""
         if self.settings.slack_bot_token is None:
             raise InvalidInput("Pass --workspace T… (or set SLACK_BOT_TOKEN so it can be looked up).")
-        # A one-off lookup: fail fast, without retries, and quietly (the CLI prints one line).
-        quiet = logging.getLogger("interview_desk.cli.slack")
-        quiet.setLevel(logging.CRITICAL + 1)
-        client = WebClient(
-            token=self.settings.slack_bot_token.get_secret_value(),
-            base_url=str(self.settings.slack_api_url),
-            timeout=10,
-            logger=quiet,
-        )
+        client = self.slack_client()
+        assert client is not None
         try:
             return str(client.auth_test()["team_id"])
         except SlackApiError as exc:
@@ -61,6 +55,26 @@ class Runtime:
             raise InvalidInput(
                 f"Could not reach Slack at {self.settings.slack_api_url} ({exc}); pass --workspace T…."
             ) from None
+
+
+    def slack_client(self) -> WebClient | None:
+        """For one-off lookups: fails fast, without retries, and quietly (the CLI prints one line)."""
+        if self.settings.slack_bot_token is None:
+            return None
+        quiet = logging.getLogger("interview_desk.cli.slack")
+        quiet.setLevel(logging.CRITICAL + 1)
+        return WebClient(
+            token=self.settings.slack_bot_token.get_secret_value(),
+            base_url=str(self.settings.slack_api_url),
+            timeout=10,
+            logger=quiet,
+        )
+
+    def remember_profiles(self, workspace_id: str, user_ids: list[str]) -> None:
+        """Names and emails from Slack, when the bot token allows; calendar invites need them."""
+        client = self.slack_client()
+        if client is not None:
+            self.services.profiles.remember(workspace_id, lookup_profiles(client, user_ids))
 
 
 pass_runtime = click.make_pass_decorator(Runtime)

@@ -14,6 +14,7 @@ from bot.services.invitations import InvitationService
 from bot.services.notifications import Mailer, Notifier
 from bot.services.participants import ParticipantService
 from bot.services.portal import ParticipantPortal
+from bot.services.profiles import ProfileService
 from bot.services.screener import ScreenerService
 from bot.services.studies import StudyService
 from bot.services.teams import TeamService
@@ -32,6 +33,7 @@ class Services:
     portal: ParticipantPortal
     invitations: InvitationService
     announcements: AnnouncementService
+    profiles: ProfileService
     screener: ScreenerService
 
     mailer: Mailer
@@ -51,5 +53,6 @@ class Services:
             portal=ParticipantPortal(db, clock, booking, mailer),
             invitations=InvitationService(db, clock, mailer),
             announcements=AnnouncementService(db, clock),
+            profiles=ProfileService(db),
             screener=ScreenerService(db),
         )

@@ -255,3 +255,14 @@ def test_setup_in_a_direct_message_explains_where_to_run_it(slack: SlackClient) 
 
 def test_help_lists_setup(slack: SlackClient) -> None:
     assert "/interviews setup" in json.dumps(slack.command("help").json()["blocks"])
+
+
+def test_saving_remembers_hosts_names_and_emails_from_slack(slack: SlackClient, services: Services, db: Database) -> None:
+    """Hosts' calendar invites need their email: it comes from their Slack profile."""
+    view = _choose_hosts(slack, _open(slack, channel=NEW_CHANNEL), [ADA, BO])
+    state = _state(view, name="Pricing study", new_team="Growth research", duration="30")
+    assert _submit(slack, view, state).text == ""
+    study = _study(db, NEW_CHANNEL)
+    assert study is not None
+    people = {h.member.slack_user_id: (h.member.display_name, h.member.email) for h in study.hosts}
+    assert people == {ADA: (f"Test User {ADA}", f"{ADA.lower()}@example.com"), BO: (f"Test User {BO}", f"{BO.lower()}@example.com")}
