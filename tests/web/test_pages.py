@@ -201,7 +201,7 @@ def test_nothing_open_and_closed_study_have_their_own_pages(
     set_study(services, seeded.study_id, availability=[])
     empty = http.get(nora.path)
     assert empty.status_code == 200
-    assert "No times are open right now — we'll email you when one opens." in empty.text
+    assert "No times are open right now. Please look again in a day or two, or reply to the research team's email." in empty.text
     assert Page(empty.text).starts == []
 
     set_study(
