@@ -115,13 +115,23 @@ class Notifier:
             "start": interview.starts_at.isoformat(), "previous": previous[0].isoformat(),
         })
 
-    def canceled(
-        self, session: Session, interview: Interview, participant: Participant, now: datetime, reason: str | None,
-        *, whole_interview: bool = True,
-    ) -> None:
-        """The participant's invite is withdrawn; hosts' too unless a group slot goes on."""
+    def canceled(self, session: Session, interview: Interview, participant: Participant, now: datetime, reason: str | None) -> None:
+        """The whole interview is off: everyone's invite is withdrawn."""
+        self.participant_withdrawn(session, interview, participant, now, reason)
+        self.hosts_told_of_cancel(session, interview, participant, now, reason, whole_interview=True)
+
+    def participant_withdrawn(self, session: Session, interview: Interview, participant: Participant, now: datetime, reason: str | None) -> None:
+        """The participant's own invite is withdrawn (call while they are still an attendee)."""
         self._to_participant(session, interview, participant, now, template="cancellation", reason=reason)
-        self._to_hosts(session, interview, participant, now, method="CANCEL" if whole_interview else "REQUEST", reason=reason)
+
+    def hosts_told_of_cancel(
+        self, session: Session, interview: Interview, participant: Participant, now: datetime, reason: str | None,
+        *, whole_interview: bool,
+    ) -> None:
+        """Hosts learn who canceled; when a group slot goes on, with its updated invite (call after
+        the participant's seat is gone, so the invite no longer lists them)."""
+        self._to_hosts(session, interview, participant, now, method="CANCEL" if whole_interview else "REQUEST",
+                       reason=reason, left=True)
         change = f"canceled:p{participant.id}:{interview.ical_sequence}"
         self._card(session, interview, now, change, note={"kind": "canceled", "who": participant.name, "reason": reason})
 
@@ -171,7 +181,7 @@ class Notifier:
 
     def _to_hosts(
         self, session: Session, interview: Interview, participant: Participant, now: datetime, *,
-        method: Literal["REQUEST", "CANCEL"], reason: str | None = None,
+        method: Literal["REQUEST", "CANCEL"], reason: str | None = None, left: bool = False,
     ) -> None:
         study = interview.study
         for host in _hosts_with_email(interview):
@@ -179,11 +189,12 @@ class Notifier:
                 "host_name": host.display_name or "there", "participant_name": participant.name,
                 "study_name": study.name, "when": when(interview.starts_at, interview.ends_at, study.timezone),
             }
-            if method == "CANCEL":
+            if left:
                 rendered = render_email("host_cancellation_notice", **context, reason=reason)
             else:
                 rendered = render_email("host_booking_notice", **context, meeting_url=interview.conferencing_url)
-            key = f"email:host_{method.lower()}:{interview.id}:h{host.id}:{interview.ical_sequence}"
+            kind = "left" if left else method.lower()
+            key = f"email:host_{kind}:{interview.id}:h{host.id}:{interview.ical_sequence}"
             self._enqueue(session, key, interview, study, rendered, to=formataddr((host.display_name, host.email or "")), now=now,
                           invite=invite_for(interview, self.mailer, method=method, now=now), timeline=None)
 

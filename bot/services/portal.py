@@ -191,9 +191,12 @@ class ParticipantPortal:
                 interview.outcome_at = now
             activity.record(session, interview, ActivityKind.CANCELED, actor, now, reason=reason, participant=participant.name)
             if self.notifier is not None:
-                self.notifier.canceled(session, interview, participant, now, reason, whole_interview=whole)
+                self.notifier.participant_withdrawn(session, interview, participant, now, reason)
             if not whole:  # the group slot goes on without them
                 interview.attendees.remove(_seat_of(interview, participant))
+                session.flush()
+            if self.notifier is not None:
+                self.notifier.hosts_told_of_cancel(session, interview, participant, now, reason, whole_interview=whole)
 
     # -------------------------------------------------------------- helpers
 

@@ -19,7 +19,7 @@ from bot.services.errors import Conflict, NotAllowed
 from bot.services.portal import LinkNotValid, SlotTaken
 from storage.db import Database
 from storage.enums import InterviewStatus, OutboxKind, ParticipantStatus
-from storage.models import Interview, Participant, StudyHost, TeamMember
+from storage.models import Interview, Participant, Study, StudyHost, TeamMember
 from tests.conftest import ADA, BO, MovableClock, Seed
 from tests.support.smtp_servers import SmtpServer
 
@@ -210,3 +210,29 @@ def test_a_revoked_link_stops_working_and_the_new_one_works(services: Services, 
     with pytest.raises(LinkNotValid):
         services.portal.state(old)
     assert services.portal.state(new).booking is not None  # the booking itself stands
+
+
+def test_leaving_a_group_slot_tells_hosts_who_left_with_the_updated_invite(
+    services: Services, seeded: Seed, host_with_email: None, in_office_hours: MovableClock, smtp_server: SmtpServer, db: Database
+) -> None:
+    with db.transaction() as session:
+        session.get(Study, seeded.study_id).participant_limit = 2
+    nora, otto = _token(services, "nora@example.com"), _token(services, "otto@example.com")
+    slot = services.portal.slots(nora)[0]
+    booked = services.portal.book(nora, slot.start, "UTC")
+    assert services.portal.book(otto, slot.start, "UTC").interview_id == booked.interview_id
+    _deliver(services, in_office_hours, smtp_server)
+    before = len(_received(smtp_server, "ada@example.com"))
+
+    services.portal.cancel(otto, "Double-booked")
+    _deliver(services, in_office_hours, smtp_server)
+
+    notice = _received(smtp_server, "ada@example.com")[before]
+    assert notice["Subject"].startswith("Canceled: Otto Berg")
+    calendar = _calendar(notice)
+    assert calendar["METHOD"] == "REQUEST"  # the session goes on, now without Otto
+    listed = calendar.walk("VEVENT")[0].get("ATTENDEE")
+    attendees = {str(a) for a in listed} if isinstance(listed, list) else {str(listed)}
+    assert "mailto:nora@example.com" in attendees and "mailto:otto@example.com" not in attendees
+    with db.transaction() as session:
+        assert session.get(Interview, booked.interview_id).status is InterviewStatus.UPCOMING
