@@ -13,6 +13,7 @@ from slack_sdk.models.views import View
 
 from blocks import text
 from blocks.ids import BadValue
+from blocks.notices import message_blocks
 from bot.services.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def open_modal_or_explain(ack: Ack, command: dict[str, Any], context: BoltContex
         view = build()
     except DomainError as error:
         message = user_message(error)
-        ack(response_type="ephemeral", text=message, blocks=[SectionBlock(text=MarkdownTextObject(text=message))])
+        ack(response_type="ephemeral", text=message, blocks=message_blocks(message))
         return
     ack()
     context.client.views_open(trigger_id=command["trigger_id"], view=view)

@@ -6,7 +6,6 @@ writer, so the statement is atomic there as it is). A claim is a lease: a worker
 mid-delivery leaves rows that another worker may take once ``locked_until`` has passed.
 """
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -123,21 +122,6 @@ def mark_failed(session: Session, item_id: int, *, worker: str, error: str) -> b
         .values(status=OutboxStatus.FAILED, locked_by=None, locked_until=None, last_error=error[:4000])
     )
     return bool(result.rowcount)
-
-
-def drop_pending(session: Session, *, interview_id: int, kinds: Sequence[OutboxKind], key_prefix: str) -> int:
-    """Withdraw side effects no longer wanted (e.g. reminders of a canceled interview)."""
-    result = session.execute(
-        update(OutboxItem)
-        .where(
-            OutboxItem.interview_id == interview_id,
-            OutboxItem.status == OutboxStatus.PENDING,
-            OutboxItem.kind.in_(kinds),
-            OutboxItem.idempotency_key.startswith(key_prefix),
-        )
-        .values(status=OutboxStatus.DROPPED, locked_by=None, locked_until=None)
-    )
-    return result.rowcount
 
 
 def retry_now(session: Session, item_id: int, *, now: datetime) -> bool:

@@ -14,7 +14,7 @@ from bot.cli.runtime import Runtime, pass_runtime
 from bot.cli.study_update import study_update
 from bot.services.errors import DomainError
 from bot.settings import ConfigError, load_settings
-from storage.migrate import current_revision, head_revision, upgrade
+from storage.migrate import autogenerate, current_revision, head_revision, upgrade
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -86,6 +86,18 @@ def db_upgrade(rt: Runtime) -> None:
     database = Database(rt.settings.database_url)
     upgrade(database.engine)
     click.echo(f"Database is at revision {current_revision(database.engine)} (latest: {head_revision()}).")
+
+
+@db.command("revision")
+@click.argument("message")
+@pass_runtime
+def db_revision(rt: Runtime, message: str) -> None:
+    """For developers: write a new migration from the models' difference to a migrated database."""
+    from storage.db import Database
+
+    database = Database(rt.settings.database_url)
+    upgrade(database.engine)
+    autogenerate(database.engine, message)
 
 
 @db.command("current")

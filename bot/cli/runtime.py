@@ -1,9 +1,7 @@
 """What CLI commands share: settings, the migrated database and the services, made on first use."""
 
 import logging
-from collections.abc import Callable
 from functools import cached_property
-from typing import Any, TypeVar
 
 import click
 from slack_sdk import WebClient
@@ -16,8 +14,6 @@ from bot.services.errors import InvalidInput
 from bot.settings import Settings, load_settings
 from storage.db import Database
 from storage.migrate import upgrade
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Runtime:

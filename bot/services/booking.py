@@ -11,11 +11,9 @@ from bot.domain import Actor, BookingForm, BookingResult
 from bot.services import activity, availability, validation
 from bot.services.access import require_team_member
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
-from bot.services.interviews import NoStudyHere
 from bot.services.notifications import Notifier
 from bot.services.participants import find_participant
-from bot.services.studies import find_study
-from storage import queries
+from bot.services.studies import find_study, study_in_channel
 from storage.db import Database
 from storage.enums import ActivityKind, AttendeeRole, InterviewStatus, ParticipantStatus
 from storage.models import (
@@ -79,10 +77,7 @@ class BookingService:
         """The choices for booking in a channel's study (participants without an upcoming interview)."""
         now = self.clock()
         with self.db.transaction() as session:
-            study = queries.study_by_channel(session, workspace_id, channel_id)
-            if study is None:
-                raise NoStudyHere(channel_id)
-            require_team_member(session, study, actor)
+            study = study_in_channel(session, workspace_id, channel_id, actor)
             booked = set(
                 session.scalars(
                     select(Attendee.participant_id)
@@ -111,7 +106,7 @@ class BookingService:
         the checks below still hold when the booking is committed.
         """
         ends_at = starts_at + timedelta(minutes=study.duration_minutes)
-        self._refuse_second_booking(session, study, participant)
+        self._refuse_second_booking(session, study, participant, now)
         interview = self._open_group_slot(session, study, host, starts_at)
         if interview is None:
             if check_availability and not availability.within(
@@ -156,14 +151,14 @@ class BookingService:
             raise NotAllowed(f"{host_id} is not a host of {study.name!r}.")
         return host
 
-    def _refuse_second_booking(self, session: Session, study: Study, participant: Participant) -> None:
+    def _refuse_second_booking(self, session: Session, study: Study, participant: Participant, now: datetime) -> None:
         booked = session.scalars(
             select(Interview)
             .join(Attendee, Attendee.interview_id == Interview.id)
             .where(
                 Interview.study_id == study.id,
                 Interview.status == InterviewStatus.UPCOMING,
-                Interview.ends_at > self.clock(),
+                Interview.ends_at > now,
                 Attendee.participant_id == participant.id,
             )
         ).first()

@@ -2,8 +2,6 @@
 
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from bot.clock import Clock
 from bot.domain import (
     ActivityPage,
@@ -19,6 +17,7 @@ from bot.domain import (
 )
 from bot.services.access import require_team_member
 from bot.services.errors import InvalidInput, NotFound
+from bot.services.studies import NoStudyHere, study_in_channel  # noqa: F401 (NoStudyHere re-exported)
 from storage import queries
 from storage.db import Database
 from storage.models import ActivityEvent, Attendee, Interview, Study
@@ -69,26 +68,10 @@ def activity_view(e: ActivityEvent) -> ActivityView:
     )
 
 
-class NoStudyHere(NotFound):
-    """The channel has no study: the reply tells the user how to create one."""
-
-    def __init__(self, channel_id: str) -> None:
-        super().__init__(
-            "This channel has no study yet. `/interviews setup` creates one here "
-            f"(or, from the command line, `interview-desk study create --channel {channel_id} …`)."
-        )
-
-
 class InterviewService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-
-    def study_for_channel(self, session: Session, workspace_id: str, channel_id: str) -> Study:
-        study = queries.study_by_channel(session, workspace_id, channel_id)
-        if study is None:
-            raise NoStudyHere(channel_id)
-        return study
 
     def list_page(
         self,
@@ -109,11 +92,11 @@ class InterviewService:
                 study = session.get(Study, study_id)
                 if study is None:
                     raise NotFound(f"There is no study with ID {study_id}.")
+                require_team_member(session, study, actor)
             elif workspace_id and channel_id:
-                study = self.study_for_channel(session, workspace_id, channel_id)
+                study = study_in_channel(session, workspace_id, channel_id, actor)
             else:
                 raise InvalidInput("Say which study: its channel or its ID.")
-            require_team_member(session, study, actor)
             past = tab is ListTab.PAST
             rows, more = queries.interview_page(
                 session, study.id, past=past, now=now, limit=PAGE_SIZE, key=key, direction=direction

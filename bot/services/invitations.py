@@ -20,15 +20,13 @@ from bot.integrations.templates import RenderedEmail, render_email
 from bot.services import validation
 from bot.services.access import require_team_member
 from bot.services.errors import InvalidInput
-from bot.services.interviews import NoStudyHere
 from bot.services.links import hash_token, new_nonce
 from bot.services.notifications import Mailer
-from bot.services.studies import find_study
+from bot.services.studies import find_study, study_in_channel
 from storage import outbox
 from storage.db import Database
 from storage.enums import OutboxKind, ParticipantStatus
 from storage.models import Participant, Study
-from storage.queries import study_by_channel
 
 MAX_INVITES = 500  # one paste or file; larger lists go in several
 
@@ -105,8 +103,11 @@ class InvitationService:
             raise InvalidInput(f"Please invite at most {MAX_INVITES} people at a time ({len(people)} given).")
         now = self.clock()
         with self.db.transaction() as session:
-            study = self._study(session, study_ref, workspace_id, channel_id)
-            require_team_member(session, study, actor)
+            if study_ref is not None:
+                study = find_study(session, study_ref)
+                require_team_member(session, study, actor)
+            else:
+                study = study_in_channel(session, workspace_id or "", channel_id or "", actor)
             existing = {
                 p.email: p for p in session.scalars(select(Participant).where(Participant.study_id == study.id))
             }
@@ -135,8 +136,7 @@ class InvitationService:
     def preview(self, *, workspace_id: str, channel_id: str, actor: Actor) -> tuple[str, RenderedEmail]:
         """The study's name, and its scheduler email as a participant named Alex would get it."""
         with self.db.transaction() as session:
-            study = self._study(session, None, workspace_id, channel_id)
-            require_team_member(session, study, actor)
+            study = study_in_channel(session, workspace_id, channel_id, actor)
             return study.name, self._render(study, "Alex", f"{self.mailer.links.base_url}/s/…")
 
     def _email_link(self, session: Session, study: Study, participant: Participant, now: datetime) -> int:
@@ -159,11 +159,3 @@ class InvitationService:
             "scheduler", study_name=study.name, participant_name=name, team_name=f"The {study.name} team",
             scheduling_url=url, duration_minutes=study.duration_minutes,
         )
-
-    def _study(self, session: Session, study_ref: str | int | None, workspace_id: str | None, channel_id: str | None) -> Study:
-        if study_ref is not None:
-            return find_study(session, study_ref)
-        study = study_by_channel(session, workspace_id or "", channel_id or "")
-        if study is None:
-            raise NoStudyHere(channel_id or "")
-        return study

@@ -115,11 +115,6 @@ class Notifier:
             "start": interview.starts_at.isoformat(), "previous": previous[0].isoformat(),
         })
 
-    def canceled(self, session: Session, interview: Interview, participant: Participant, now: datetime, reason: str | None) -> None:
-        """The whole interview is off: everyone's invite is withdrawn."""
-        self.participant_withdrawn(session, interview, participant, now, reason)
-        self.hosts_told_of_cancel(session, interview, participant, now, reason, whole_interview=True)
-
     def participant_withdrawn(self, session: Session, interview: Interview, participant: Participant, now: datetime, reason: str | None) -> None:
         """The participant's own invite is withdrawn (call while they are still an attendee)."""
         self._to_participant(session, interview, participant, now, template="cancellation", reason=reason)
@@ -160,19 +155,18 @@ class Notifier:
         context: dict[str, Any] = {
             "participant_name": participant.name, "study_name": study.name,
             "when": when(interview.starts_at, interview.ends_at, zone),
-            "duration_minutes": int((interview.ends_at - interview.starts_at).total_seconds() // 60),
-            "meeting_url": interview.conferencing_url, "meeting_password": interview.conferencing_password,
-            "manage_url": self.mailer.links.manage_url(token), "confirm_url": None,
         }
-        method: Literal["REQUEST", "CANCEL"] = "REQUEST"
-        if template == "reschedule_confirmation" and previous is not None:
+        method: Literal["REQUEST", "CANCEL"] = "CANCEL" if template == "cancellation" else "REQUEST"
+        if method == "CANCEL":
+            context.update(reason=reason, scheduling_url=self.mailer.links.scheduling_url(token))
+        else:
+            context.update(
+                duration_minutes=int((interview.ends_at - interview.starts_at).total_seconds() // 60),
+                meeting_url=interview.conferencing_url, meeting_password=interview.conferencing_password,
+                manage_url=self.mailer.links.manage_url(token), confirm_url=None,
+            )
+        if previous is not None:
             context["previous_when"] = when(previous[0], previous[1], zone)
-        if template == "cancellation":
-            method = "CANCEL"
-            context = {
-                "participant_name": participant.name, "study_name": study.name, "when": context["when"],
-                "reason": reason, "scheduling_url": self.mailer.links.scheduling_url(token),
-            }
         key = f"email:{template}:{interview.id}:p{participant.id}:{interview.ical_sequence}"
         self._enqueue(session, key, interview, study, render_email(template, **context),
                       to=formataddr((participant.name, participant.email)), now=now,

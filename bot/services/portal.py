@@ -8,7 +8,6 @@ locked transaction, so two people can never take the last seat.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -64,7 +63,6 @@ class PortalBooking:
     ends_at: datetime
     meeting_url: str | None
     meeting_password: str | None
-    host_names: tuple[str, ...]
     can_change: bool  # the participant may still reschedule or cancel it themselves
     change_deadline: datetime | None
 
@@ -262,11 +260,10 @@ class ParticipantPortal:
     def _booking_view(self, study: Study, interview: Interview) -> PortalBooking:
         deadline = interview.starts_at - timedelta(hours=study.participant_change_cutoff_hours)
         can_change = study.participants_can_reschedule and self.clock() < deadline
-        hosts = tuple(a.display_name for a in interview.attendees if a.role is AttendeeRole.HOST)
         return PortalBooking(
             interview_id=interview.id, starts_at=interview.starts_at, ends_at=interview.ends_at,
             meeting_url=interview.conferencing_url, meeting_password=interview.conferencing_password,
-            host_names=hosts, can_change=can_change, change_deadline=deadline if study.participants_can_reschedule else None,
+            can_change=can_change, change_deadline=deadline if study.participants_can_reschedule else None,
         )
 
 
@@ -310,7 +307,3 @@ def _reason(reason: str | None) -> str | None:
     if len(reason) > MAX_REASON:
         raise InvalidInput(f"Please keep the reason under {MAX_REASON} characters.")
     return reason or None
-
-
-def local_day(moment: datetime, timezone: str) -> str:
-    return moment.astimezone(ZoneInfo(timezone)).date().isoformat()

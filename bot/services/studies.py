@@ -4,8 +4,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.domain import StudyInfo
+from bot.domain import Actor, StudyInfo
 from bot.services import validation
+from bot.services.access import require_team_member
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.lookup import find_one
 from bot.services.teams import find_team
@@ -15,6 +16,25 @@ from storage.queries import study_by_channel
 
 # Weekdays 09:00-17:00 in the study's zone until the team sets its own windows.
 DEFAULT_AVAILABILITY = [{"weekday": day, "start": "09:00", "end": "17:00"} for day in range(5)]
+
+
+class NoStudyHere(NotFound):
+    """The channel has no study: the reply tells the user how to create one."""
+
+    def __init__(self, channel_id: str) -> None:
+        super().__init__(
+            "This channel has no study yet. `/interviews setup` creates one here "
+            f"(or, from the command line, `interview-desk study create --channel {channel_id} …`)."
+        )
+
+
+def study_in_channel(session: Session, workspace_id: str, channel_id: str, actor: Actor) -> Study:
+    """The study bound to a channel, for someone on its research team (the Slack entry point)."""
+    study = study_by_channel(session, workspace_id, channel_id)
+    if study is None:
+        raise NoStudyHere(channel_id)
+    require_team_member(session, study, actor)
+    return study
 
 
 def study_info(study: Study) -> StudyInfo:
