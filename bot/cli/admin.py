@@ -40,7 +40,7 @@ def team_create(rt: Runtime, name: str, members: tuple[str, ...], workspace: str
 def team_add_member(rt: Runtime, team_ref: str, members: tuple[str, ...], as_json: bool) -> None:
     """Add members to TEAM (its ID or name)."""
     info = rt.services.teams.add_members(team_ref, list(members))
-    rt.remember_profiles(info.slack_workspace_id, list(info.member_slack_user_ids))
+    rt.remember_profiles(info.slack_workspace_id, list(members))  # only the people named here
     emit(info, f"Team {info.id} {info.name!r} now has {len(info.member_slack_user_ids)} member(s): {', '.join(info.member_slack_user_ids)}.", as_json=as_json)
 
 
