@@ -262,6 +262,8 @@ def test_saving_remembers_hosts_names_and_emails_from_slack(slack: SlackClient, 
     view = _choose_hosts(slack, _open(slack, channel=NEW_CHANNEL), [ADA, BO])
     state = _state(view, name="Pricing study", new_team="Growth research", duration="30")
     assert _submit(slack, view, state).text == ""
+    # Profiles are looked up after the ack (slow work), just before the confirmation is posted.
+    slack.fake.wait_for("chat.postEphemeral")
     study = _study(db, NEW_CHANNEL)
     assert study is not None
     people = {h.member.slack_user_id: (h.member.display_name, h.member.email) for h in study.hosts}
