@@ -53,14 +53,15 @@ def invite_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], conte
     except DomainError as error:
         ack(response_action="errors", errors={PEOPLE_BLOCK: error.message[:150]})
         return
-    ack()
     summary = invitation_summary(
         user_id=context.user_id or "", study_name=result.study_name, added=len(result.added),
         already=len(result.already_in_study), emailed=result.emailed,
         bad_lines=[(b.line, b.text, b.reason) for b in result.bad_lines],
     )
-    # Keyed by the submitted view: a retried submission posts once.
+    # Queued (one insert) before the ack, so the post is recorded when Slack hears "done";
+    # keyed by the submitted view, so a retried submission posts once.
     services(context).announcements.post(key=f"invite:{view.get('id')}", channel_id=metadata.channel_id, text=summary)
+    ack()
 
 
 def register(app: App) -> None:
