@@ -10,6 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.domain import InterviewAction
+from storage.enums import InterviewStatus
+
 
 class ActionId(StrEnum):
     # Action ids must be unique within a block, hence one per tab and per direction.
@@ -18,8 +21,10 @@ class ActionId(StrEnum):
     LIST_PREVIOUS = "interview_list.previous"
     LIST_NEXT = "interview_list.next"
     VIEW_DETAILS = "interview.view_details"
-    INTERVIEW_MENU = "interview.menu"
+    # The "More…" select of every interview, whose options are ``ActionChoice`` values.
+    INTERVIEW_MORE = "interview.more"
     JOIN_MEETING = "interview.join_meeting"
+    OBSERVER_ROOM_LINK = "interview.observer_room_link"
     TIMELINE_NEWER = "interview_details.timeline_newer"
     TIMELINE_OLDER = "interview_details.timeline_older"
     # The setup modal: the hosts input dispatches (to show a link input per host); every other
@@ -28,8 +33,29 @@ class ActionId(StrEnum):
     SETUP_FIELD = "study_setup.field"
 
 
+def action_button_id(action: InterviewAction) -> str:
+    """A button's action id: one per action, so that buttons in one block never clash."""
+    return f"interview.act.{action.value}"
+
+
+# Every action button, whatever the action: one listener decodes its ``ActionChoice``.
+ACTION_BUTTON = re.compile(r"^interview\.act\.[a-z_]+$")
+
+
 class CallbackId(StrEnum):
     INTERVIEW_DETAILS = "interview_details"
+    # The modal of each interview action (private_metadata: the ``ActionChoice`` that opened it).
+    RESCHEDULE = "interview_action.reschedule"
+    CHANGE_HOST = "interview_action.change_host"
+    EDIT_DETAILS = "interview_action.edit_details"
+    CHANGE_LIMIT = "interview_action.change_limit"
+    ADD_GUEST = "interview_action.add_guest"
+    COMPOSE_EMAIL = "interview_action.compose_email"
+    INCENTIVE_EMAIL = "interview_action.incentive_email"
+    CONFIRM_INCENTIVE = "interview_action.confirm_incentive"
+    CANCEL = "interview_action.cancel"
+    NO_SHOW = "interview_action.no_show"
+    OUTCOME = "interview_action.outcome"  # the "working…" / done view that follows a submission
     INVITE = "invite_participants"
     BOOK = "book_interview"
     STUDY_SETUP = "study_setup"
@@ -78,11 +104,26 @@ class TimelinePosition(_Value):
     offset: int = Field(default=0, ge=0, le=1_000_000)
 
 
-class MenuChoice(_Value):
-    """One option of an interview's actions menu: which action, on which interview."""
+class ActionChoice(_Value):
+    """An action on an interview, and the interview as the clicker saw it.
 
-    action: Literal["view_details", "join_meeting", "copy_link"]
+    The seen start and status let the service notice a stale view (the interview was moved or
+    canceled meanwhile) and say so instead of acting on old data. Carried by buttons, by the
+    "More…" options (values up to 150 characters) and by each action's modal.
+    """
+
+    action: InterviewAction
     interview_id: int = Field(ge=1)
+    seen_start: int | None = Field(default=None, ge=0)  # Unix seconds
+    seen_status: InterviewStatus | None = None
+
+
+class ActionModalState(_Value):
+    """An action modal's private_metadata: the action, and the details modal it was opened
+    from (refreshed once the action is done)."""
+
+    choice: ActionChoice
+    details_view_id: str | None = Field(default=None, max_length=64)
 
 
 class SetupTarget(_Value):

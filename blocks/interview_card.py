@@ -12,12 +12,7 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks import text
-from blocks.interview_actions import (
-    actions_menu,
-    join_meeting_button,
-    meeting_is_joinable,
-    view_details_button,
-)
+from blocks.interview_actions import controls, view_details_button
 from bot.domain import InterviewSummary
 from storage.enums import InterviewStatus
 
@@ -53,9 +48,9 @@ def interview_card(summary: InterviewSummary, *, study_name: str, outcome_note: 
         )
     ]
     if not canceled:
-        elements: list[Any] = [join_meeting_button(summary)] if meeting_is_joinable(summary) else []
-        elements.append(actions_menu(summary))
-        blocks.append(ActionsBlock(block_id=f"card.{summary.id}.actions", elements=elements))
+        elements = controls(summary, with_details=False)
+        if elements:
+            blocks.append(ActionsBlock(block_id=f"card.{summary.id}.actions", elements=elements))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"{text.duration(summary.duration_minutes)} · interview {summary.id}")]))
     return blocks
 

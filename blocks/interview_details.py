@@ -15,7 +15,7 @@ from slack_sdk.models.views import View
 from blocks import text
 from blocks.activity import sentence
 from blocks.ids import ActionId, CallbackId, TimelinePosition
-from blocks.interview_actions import join_meeting_button, meeting_is_joinable
+from blocks.interview_actions import controls
 from bot.domain import InterviewDetails
 
 MAX_ATTENDEE_ROWS = 40  # keeps the modal far below its 100-block limit
@@ -112,8 +112,9 @@ def interview_details_view(d: InterviewDetails) -> View:
         DividerBlock(),
         *_activity(d),
     ]
-    if meeting_is_joinable(s):
-        blocks.append(ActionsBlock(block_id="details.actions", elements=[join_meeting_button(s)]))
+    elements = controls(s, with_details=False)
+    if elements:
+        blocks.append(ActionsBlock(block_id="details.actions", elements=elements))
     return View(
         type="modal",
         callback_id=CallbackId.INTERVIEW_DETAILS,

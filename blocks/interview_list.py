@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import (
 
 from blocks import text
 from blocks.ids import ActionId, ListPosition
-from blocks.interview_actions import actions_menu, view_details_button
+from blocks.interview_actions import controls
 from bot.domain import InterviewPage, InterviewSummary, ListTab
 
 
@@ -55,7 +55,7 @@ def _row(summary: InterviewSummary) -> list[Block]:
         SectionBlock(block_id=f"interview.{summary.id}", text=MarkdownTextObject(text=row_text(summary))),
         ActionsBlock(
             block_id=f"interview.{summary.id}.actions",
-            elements=[view_details_button(summary), actions_menu(summary)],
+            elements=controls(summary, with_details=True),
         ),
     ]
 

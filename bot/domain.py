@@ -15,6 +15,8 @@ from storage.enums import (
     AttendeeRole,
     InterviewStatus,
     InviteStatus,
+    OutboxKind,
+    OutboxStatus,
     ParticipantStatus,
 )
 
@@ -60,6 +62,40 @@ class AttendeeView:
     is_organizer: bool
     slack_user_id: str | None
     email: str | None
+    incentive_sent: bool = False
+    participant_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StudyFeatures:
+    """What a study is set up for, which decides the actions its interviews offer."""
+
+    observer_url: str | None = None
+    has_notetaker: bool = False
+    has_screener: bool = False
+    has_incentive: bool = False
+
+
+class InterviewAction(StrEnum):
+    """Everything the team can do to one interview from Slack (joining is a plain link)."""
+
+    VIEW_DETAILS = "view_details"
+    RESCHEDULE = "reschedule"
+    CHANGE_HOST = "change_host"
+    EDIT_DETAILS = "edit_details"
+    CHANGE_LIMIT = "change_limit"
+    ADD_GUEST = "add_guest"
+    OBSERVER_ROOM = "observer_room"
+    SEND_OBSERVER_BOT = "observer_bot"
+    CUSTOM_EMAIL = "custom_email"
+    REMINDER_EMAIL = "reminder_email"
+    RESCHEDULE_EMAIL = "reschedule_email"
+    INCENTIVE_EMAIL = "incentive_email"
+    SCREENER_RESPONSES = "screener"
+    COPY_LINK = "copy_link"
+    MARK_COMPLETED = "completed"
+    MARK_NO_SHOW = "no_show"
+    CANCEL = "cancel"
 
 
 @dataclass(frozen=True)
@@ -72,6 +108,9 @@ class InterviewSummary:
     conferencing_url: str | None
     attendees: tuple[AttendeeView, ...]
     has_ended: bool  # the end time has passed (the status may still say upcoming)
+    has_started: bool = False
+    participant_limit: int = 1
+    features: StudyFeatures = StudyFeatures()
 
     @property
     def duration_minutes(self) -> int:
@@ -88,6 +127,82 @@ class InterviewSummary:
     @property
     def guests(self) -> tuple[AttendeeView, ...]:
         return tuple(a for a in self.attendees if a.role is AttendeeRole.GUEST)
+
+
+    @property
+    def is_group(self) -> bool:
+        return self.participant_limit > 1
+
+    @property
+    def meeting_is_joinable(self) -> bool:
+        return self.conferencing_url is not None and self.status is InterviewStatus.UPCOMING and not self.has_ended
+
+    @property
+    def awaiting_outcome(self) -> bool:
+        return self.status is InterviewStatus.UPCOMING and self.has_ended
+
+    @property
+    def incentive_due(self) -> bool:
+        return (
+            self.features.has_incentive
+            and self.status is InterviewStatus.COMPLETED
+            and any(not p.incentive_sent for p in self.participants)
+        )
+
+
+A = InterviewAction
+
+
+def available_actions(s: InterviewSummary) -> tuple[InterviewAction, ...]:
+    """The actions that apply to an interview now, most useful first.
+
+    Pure, so the buttons shown and the checks made when one is clicked agree. The services
+    still check the state themselves: a click may come from an old message.
+    """
+    has_people = bool(s.participants)
+    people = (A.CUSTOM_EMAIL, A.COPY_LINK) if has_people else ()
+    screener = (A.SCREENER_RESPONSES,) if has_people and s.features.has_screener else ()
+    if s.status is InterviewStatus.CANCELED:
+        return (A.VIEW_DETAILS, *people, *screener)
+    if s.status is InterviewStatus.COMPLETED:
+        incentive = (A.INCENTIVE_EMAIL,) if has_people and s.features.has_incentive else ()
+        return (A.VIEW_DETAILS, *incentive, A.RESCHEDULE, A.MARK_NO_SHOW, *people, *screener)
+    if s.status is InterviewStatus.NO_SHOW:
+        ask = (A.RESCHEDULE_EMAIL,) if has_people else ()
+        return (A.VIEW_DETAILS, A.RESCHEDULE, *ask, A.MARK_COMPLETED, *people, *screener)
+    if s.has_ended:  # upcoming, but over: waiting for someone to say how it went
+        ask = (A.RESCHEDULE_EMAIL,) if has_people else ()
+        return (A.VIEW_DETAILS, A.MARK_COMPLETED, A.MARK_NO_SHOW, A.RESCHEDULE, *ask, *people, *screener, A.CANCEL)
+    actions: list[InterviewAction] = [A.VIEW_DETAILS, A.RESCHEDULE, A.CHANGE_HOST, A.EDIT_DETAILS]
+    if s.is_group:
+        actions.append(A.CHANGE_LIMIT)
+    actions.append(A.ADD_GUEST)
+    if s.features.observer_url:
+        actions.append(A.OBSERVER_ROOM)
+    if s.conferencing_url:
+        actions.append(A.SEND_OBSERVER_BOT)
+    if has_people:
+        actions += [A.CUSTOM_EMAIL, A.REMINDER_EMAIL, A.RESCHEDULE_EMAIL]
+    actions += screener
+    if has_people:
+        actions.append(A.COPY_LINK)
+    if s.has_started:
+        actions += [A.MARK_COMPLETED, A.MARK_NO_SHOW]
+    actions.append(A.CANCEL)
+    return tuple(actions)
+
+
+def primary_actions(s: InterviewSummary) -> tuple[InterviewAction, ...]:
+    """The one or two actions shown as buttons; the rest sit behind "More…"."""
+    if s.status is InterviewStatus.CANCELED:
+        return ()
+    if s.status is InterviewStatus.COMPLETED:
+        return (A.INCENTIVE_EMAIL,) if s.incentive_due else ()
+    if s.status is InterviewStatus.NO_SHOW:
+        return (A.RESCHEDULE,)
+    if s.has_ended:
+        return (A.MARK_COMPLETED, A.MARK_NO_SHOW)
+    return (A.RESCHEDULE,)
 
 
 # Position in a keyset-paginated list: (start as Unix seconds, interview id).
@@ -220,3 +335,14 @@ class MemberProfile:
 
     name: str | None
     email: str | None
+
+
+@dataclass(frozen=True)
+class SideEffectState:
+    """Where one queued side effect stands, for telling the person who caused it."""
+
+    id: int
+    kind: OutboxKind
+    status: OutboxStatus
+    last_error: str | None
+    recipients: tuple[str, ...]  # an email's To, for "sent to Nora"

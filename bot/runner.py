@@ -28,11 +28,12 @@ def run(settings: Settings, services: Services, *, host: str | None = None, port
         log.warning("SECRET_KEY is not set: participant links use a development key (see README).")
     logging.getLogger("uvicorn.access").addFilter(HideParticipantTokens())
     bolt_app = None
+    worker = build_outbox_worker(settings, services)
     if not settings.missing_slack_credentials():
         from bot.slack_app import build_bolt_app
 
-        bolt_app = build_bolt_app(settings, services)
+        bolt_app = build_bolt_app(settings, services, worker)
     else:
         log.warning("Slack credentials not set: /slack/events answers 503 until they are.")
-    app = create_web_app(settings, services, bolt_app, build_outbox_worker(settings, services))
+    app = create_web_app(settings, services, bolt_app, worker)
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")

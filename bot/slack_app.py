@@ -9,6 +9,8 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
 )
 
+from bot.composition import build_outbox_worker
+from bot.jobs.outbox_worker import OutboxWorker
 from bot.services import Services
 from bot.settings import Settings
 from commands import register_all
@@ -28,7 +30,9 @@ def web_client(settings: Settings) -> WebClient:
     )
 
 
-def build_bolt_app(settings: Settings, services: Services) -> App:
+def build_bolt_app(settings: Settings, services: Services, worker: OutboxWorker | None = None) -> App:
+    """The Bolt app; ``worker`` delivers what an action queued while the user waits (by
+    default one built from the settings, like the background tick's)."""
     assert settings.slack_signing_secret is not None
     app = App(
         client=web_client(settings),
@@ -37,5 +41,5 @@ def build_bolt_app(settings: Settings, services: Services) -> App:
         token_verification_enabled=False,
         logger=logging.getLogger("interview_desk.slack"),
     )
-    register_all(app, services)
+    register_all(app, services, worker or build_outbox_worker(settings, services))
     return app

@@ -1,18 +1,53 @@
 """Slack listeners only: parse the payload, call a service, render blocks.
 
 Each listener module exposes ``register(app)``; ``register_all`` wires them into a Bolt app once,
-at start, after the middleware that hands every listener the domain services.
+at start, after the middleware that hands every listener the domain services. Modules with
+interview actions also expose ``ACTION_HANDLERS``: one dispatcher routes every action button and
+"More…" option to them (``commands/interview_actions.py``).
 """
+
+from collections.abc import Mapping
 
 from slack_bolt import App
 
+from blocks.ids import ACTION_BUTTON, ActionId
+from bot.domain import InterviewAction
+from bot.jobs.outbox_worker import OutboxWorker
 from bot.services import Services
-from commands import book, details, errors, interviews, invite, services_context, setup
+from commands import (
+    book,
+    changes,
+    details,
+    emails,
+    errors,
+    home,
+    interview_actions,
+    interviews,
+    invite,
+    observers,
+    outcomes,
+    services_context,
+    setup,
+)
 
-LISTENER_MODULES = (errors, interviews, details, setup, invite, book)
+LISTENER_MODULES = (errors, interviews, details, setup, invite, book, changes, outcomes, emails, observers, home)
+ACTION_MODULES = (details, changes, outcomes, emails, observers)
 
 
-def register_all(app: App, services: Services) -> None:
-    services_context.install(app, services)
+def action_handlers() -> Mapping[InterviewAction, interview_actions.Handler]:
+    handlers: dict[InterviewAction, interview_actions.Handler] = {}
+    for module in ACTION_MODULES:
+        for action, handler in module.ACTION_HANDLERS.items():
+            if action in handlers:
+                raise RuntimeError(f"two handlers for {action}")
+            handlers[action] = handler
+    return handlers
+
+
+def register_all(app: App, services: Services, worker: OutboxWorker | None = None) -> None:
+    services_context.install(app, services, worker)
     for module in LISTENER_MODULES:
         module.register(app)
+    dispatch = interview_actions.dispatcher(action_handlers())
+    app.action(ActionId.INTERVIEW_MORE)(dispatch)
+    app.action(ACTION_BUTTON)(dispatch)

@@ -1,20 +1,15 @@
-"""View details: the modal with attendees and the activity timeline, and the actions menu."""
+"""View details: the modal with attendees and the activity timeline; copying scheduling links."""
 
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
-from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
-from blocks.ids import (
-    TIMELINE_NAVIGATION,
-    ActionId,
-    InterviewRef,
-    MenuChoice,
-    TimelinePosition,
-)
+from blocks.ids import TIMELINE_NAVIGATION, ActionId, InterviewRef, TimelinePosition
 from blocks.interview_details import interview_details_view
 from blocks.notices import scheduling_links_text
+from bot.domain import InterviewAction
+from commands.interview_actions import ActionRequest, Handler
 from commands.services_context import actor, services
 
 
@@ -33,17 +28,14 @@ def view_details(ack: Ack, body: dict[str, Any], action: dict[str, Any], client:
     _open_details(ref.interview_id, body, client, context)
 
 
-def interview_menu(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
-) -> None:
-    ack()
-    choice = MenuChoice.decode((action.get("selected_option") or {}).get("value"))
-    if choice.action == "view_details":
-        _open_details(choice.interview_id, body, client, context)
-    elif choice.action == "copy_link":
-        links = services(context).participants.links_for_interview(choice.interview_id, actor(context))
-        respond(text=scheduling_links_text(links), response_type="ephemeral", replace_original=False)
-    # "join_meeting" is a link: Slack opens it in the browser; there is nothing to do here.
+def details_from_menu(request: ActionRequest) -> None:
+    _open_details(request.interview_id, request.body, request.client, request.context)
+
+
+def copy_link(request: ActionRequest) -> None:
+    """Each participant's personal link, shown only to the teammate who asked."""
+    links = request.services.participants.links_for_interview(request.interview_id, request.actor)
+    request.reply(scheduling_links_text(links), title="Scheduling link")
 
 
 def timeline_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -61,8 +53,14 @@ def acknowledge_link(ack: Ack) -> None:
     ack()
 
 
+ACTION_HANDLERS: dict[InterviewAction, Handler] = {
+    InterviewAction.VIEW_DETAILS: details_from_menu,
+    InterviewAction.COPY_LINK: copy_link,
+}
+
+
 def register(app: App) -> None:
     app.action(ActionId.VIEW_DETAILS)(view_details)
-    app.action(ActionId.INTERVIEW_MENU)(interview_menu)
     app.action(TIMELINE_NAVIGATION)(timeline_page)
     app.action(ActionId.JOIN_MEETING)(acknowledge_link)
+    app.action(ActionId.OBSERVER_ROOM_LINK)(acknowledge_link)

@@ -284,6 +284,10 @@ class Attendee(Timestamped, Base):
     attendance_confirmed_at: Mapped[datetime | None] = mapped_column()
     # Set after the interview: True attended, False no-show, None not recorded.
     attended: Mapped[bool | None] = mapped_column(Boolean)
+    # The participant's incentive for this interview: when it was sent, and what it was
+    # ({"amount": "25.00", "currency": "EUR", "code": ..., "claim_url": ...}).
+    incentive_sent_at: Mapped[datetime | None] = mapped_column()
+    incentive: Mapped[dict[str, Any] | None] = mapped_column(Json)
 
     interview: Mapped[Interview] = relationship(back_populates="attendees")
     participant: Mapped[Participant | None] = relationship()

@@ -9,7 +9,7 @@ mid-delivery leaves rows that another worker may take once ``locked_until`` has 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -53,13 +53,26 @@ def enqueue(
         .on_conflict_do_nothing(index_elements=[OutboxItem.idempotency_key])
         .returning(OutboxItem.id)  # no row when the key existed (rowcount is not reliable here)
     )
-    return session.execute(statement).scalar_one_or_none() is not None
+    item_id = session.execute(statement).scalar_one_or_none()
+    if item_id is None:
+        return False
+    session.info.setdefault(_NEW_IDS, []).append(item_id)
+    return True
+
+
+_NEW_IDS = "outbox_new_ids"
+
+
+def added_in(session: Session) -> tuple[int, ...]:
+    """The items this session's transaction enqueued, so the caller can deliver them at once."""
+    return tuple(session.info.get(_NEW_IDS, ()))
 
 
 def claim(
-    session: Session, *, worker: str, now: datetime, lease_until: datetime, limit: int
+    session: Session, *, worker: str, now: datetime, lease_until: datetime, limit: int,
+    only: tuple[int, ...] | None = None,
 ) -> list[OutboxItem]:
-    """Lease up to ``limit`` due items to ``worker``, oldest first.
+    """Lease up to ``limit`` due items to ``worker``, oldest first (``only``: of these ids).
 
     Items sharing an ordering key are delivered one at a time in id order: only the oldest
     pending item of a key is ever claimable.
@@ -77,6 +90,7 @@ def claim(
             OutboxItem.available_at <= now,
             or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now),
             or_(OutboxItem.ordering_key.is_(None), ~waiting_behind),
+            OutboxItem.id.in_(only) if only is not None else true(),
         )
         .order_by(OutboxItem.id)
         .limit(limit)
@@ -149,3 +163,10 @@ def unsettled(session: Session, *, limit: int = 200) -> list[OutboxItem]:
 def count_by_status(session: Session) -> dict[OutboxStatus, int]:
     rows = session.execute(select(OutboxItem.status, func.count()).group_by(OutboxItem.status))
     return {status: count for status, count in rows}
+
+
+def states(session: Session, ids: tuple[int, ...]) -> list[OutboxItem]:
+    """The given items as they are now, in id order."""
+    if not ids:
+        return []
+    return list(session.scalars(select(OutboxItem).where(OutboxItem.id.in_(ids)).order_by(OutboxItem.id)))

@@ -10,16 +10,17 @@ import logging
 import os
 import random
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
 from bot.clock import Clock
+from bot.domain import SideEffectState
 from storage import outbox
 from storage.db import Database
 from storage.enums import OutboxKind
-from storage.models import ActivityEvent
+from storage.models import ActivityEvent, OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,11 @@ class RetryPolicy:
         """Exponential in the attempts made, with "equal jitter" so retries spread out."""
         ceiling = min(self.max_delay, self.first_delay * 2 ** max(0, attempts - 1))
         return ceiling / 2 + ceiling / 2 * rng.random()
+
+
+def _state(item: OutboxItem) -> SideEffectState:
+    to = item.payload.get("to") if isinstance(item.payload, dict) else None
+    return SideEffectState(item.id, item.kind, item.status, item.last_error, tuple(to) if isinstance(to, list) else ())
 
 
 @dataclass
@@ -80,18 +86,34 @@ class OutboxWorker:
         """Deliver what is due now, batch after batch, until nothing is due or ``max_items``."""
         result = DrainResult()
         while result.handled < max_items:
-            now = self.clock()
-            with self.db.transaction() as session:
-                items = outbox.claim(
-                    session, worker=self.worker_id, now=now, lease_until=now + self.lease,
-                    limit=min(self.batch_size, max_items - result.handled),
-                )
-                claimed = [(i.id, i.kind, dict(i.payload), i.attempts, i.interview_id) for i in items]
-            if not claimed:
+            if not self._claim_and_deliver(min(self.batch_size, max_items - result.handled), result):
                 break
-            for item_id, kind, payload, attempts, interview_id in claimed:
-                self._deliver_one(item_id, kind, payload, attempts, interview_id, result)
         return result
+
+    def deliver_now(self, ids: Sequence[int]) -> list[SideEffectState]:
+        """Deliver these items right away, so a user waiting in Slack sees the outcome.
+
+        Only items that are due and first in their line are taken (the claim is the same atomic
+        lease as the tick's, so nothing is sent twice); the tick delivers the rest.
+        """
+        only = tuple(ids)
+        if only:
+            result = DrainResult()
+            while self._claim_and_deliver(len(only), result, only=only):
+                pass  # a card's note becomes claimable once the card before it is settled
+        with self.db.transaction() as session:
+            return [_state(item) for item in outbox.states(session, only)]
+
+    def _claim_and_deliver(self, limit: int, result: DrainResult, *, only: tuple[int, ...] | None = None) -> bool:
+        now = self.clock()
+        with self.db.transaction() as session:
+            items = outbox.claim(
+                session, worker=self.worker_id, now=now, lease_until=now + self.lease, limit=limit, only=only,
+            )
+            claimed = [(i.id, i.kind, dict(i.payload), i.attempts, i.interview_id) for i in items]
+        for item_id, kind, payload, attempts, interview_id in claimed:
+            self._deliver_one(item_id, kind, payload, attempts, interview_id, result)
+        return bool(claimed)
 
     def _deliver_one(
         self, item_id: int, kind: OutboxKind, payload: dict[str, Any], attempts: int,

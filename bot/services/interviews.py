@@ -13,6 +13,7 @@ from bot.domain import (
     InterviewSummary,
     ListKey,
     ListTab,
+    StudyFeatures,
     StudyRef,
 )
 from bot.services.access import require_team_member
@@ -41,6 +42,17 @@ def attendee_view(a: Attendee) -> AttendeeView:
         is_organizer=a.is_organizer,
         slack_user_id=a.slack_user_id,
         email=a.email,
+        incentive_sent=a.incentive_sent_at is not None,
+        participant_id=a.participant_id,
+    )
+
+
+def features(study: Study) -> StudyFeatures:
+    return StudyFeatures(
+        observer_url=study.observer_url,
+        has_notetaker=bool(study.notetaker_url),
+        has_screener=bool(study.screener),
+        has_incentive=study.incentive_amount is not None,
     )
 
 
@@ -54,6 +66,9 @@ def summary(interview: Interview, now: datetime) -> InterviewSummary:
         conferencing_url=interview.conferencing_url,
         attendees=tuple(attendee_view(a) for a in interview.attendees),
         has_ended=interview.ends_at <= now,
+        has_started=interview.starts_at <= now,
+        participant_limit=interview.participant_limit,
+        features=features(interview.study),
     )
 
 

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.domain import Actor
 from bot.integrations.ical import CalendarInvite, InviteAttendee
 from bot.integrations.templates import render_email
 from bot.services.links import LinkSigner
@@ -104,13 +105,13 @@ class Notifier:
     def booked(self, session: Session, interview: Interview, participant: Participant, now: datetime) -> None:
         self._to_participant(session, interview, participant, now, template="booking_confirmation")
         self._to_hosts(session, interview, participant, now, method="REQUEST")
-        self._card(session, interview, now, f"booked:p{participant.id}")
+        self.card(session, interview, now, f"booked:p{participant.id}")
 
     def rescheduled(self, session: Session, interview: Interview, participant: Participant, previous: tuple[datetime, datetime], now: datetime) -> None:
         self._to_participant(session, interview, participant, now, template="reschedule_confirmation", previous=previous)
         self._to_hosts(session, interview, participant, now, method="REQUEST")
         change = f"rescheduled:p{participant.id}:{interview.ical_sequence}"
-        self._card(session, interview, now, change, note={
+        self.card(session, interview, now, change, note={
             "kind": "rescheduled", "who": participant.name,
             "start": interview.starts_at.isoformat(), "previous": previous[0].isoformat(),
         })
@@ -128,9 +129,9 @@ class Notifier:
         self._to_hosts(session, interview, participant, now, method="CANCEL" if whole_interview else "REQUEST",
                        reason=reason, left=True)
         change = f"canceled:p{participant.id}:{interview.ical_sequence}"
-        self._card(session, interview, now, change, note={"kind": "canceled", "who": participant.name, "reason": reason})
+        self.card(session, interview, now, change, note={"kind": "canceled", "who": participant.name, "reason": reason})
 
-    def _card(self, session: Session, interview: Interview, now: datetime, change: str, note: dict[str, Any] | None = None) -> None:
+    def card(self, session: Session, interview: Interview, now: datetime, change: str, note: dict[str, Any] | None = None) -> None:
         """Refresh the interview's channel card (posted on first delivery) and tell its thread.
 
         Only ids and facts are queued: the card is rendered when delivered, so it shows the
@@ -168,7 +169,7 @@ class Notifier:
         if previous is not None:
             context["previous_when"] = when(previous[0], previous[1], zone)
         key = f"email:{template}:{interview.id}:p{participant.id}:{interview.ical_sequence}"
-        self._enqueue(session, key, interview, study, render_email(template, **context),
+        self.queue_email(session, key, interview, study, render_email(template, **context),
                       to=formataddr((participant.name, participant.email)), now=now,
                       invite=invite_for(interview, self.mailer, method=method, now=now),
                       timeline={"template": template, "to": participant.name})
@@ -189,21 +190,34 @@ class Notifier:
                 rendered = render_email("host_booking_notice", **context, meeting_url=interview.conferencing_url)
             kind = "left" if left else method.lower()
             key = f"email:host_{kind}:{interview.id}:h{host.id}:{interview.ical_sequence}"
-            self._enqueue(session, key, interview, study, rendered, to=formataddr((host.display_name, host.email or "")), now=now,
+            self.queue_email(session, key, interview, study, rendered, to=formataddr((host.display_name, host.email or "")), now=now,
                           invite=invite_for(interview, self.mailer, method=method, now=now), timeline=None)
 
-    def _enqueue(
+    def queue_email(
         self, session: Session, key: str, interview: Interview, study: Study, rendered: Any, *, to: str, now: datetime,
-        invite: CalendarInvite, timeline: dict[str, Any] | None,
-    ) -> None:
+        invite: CalendarInvite | None, timeline: dict[str, Any] | None, actor: Actor | None = None,
+        timeline_kind: ActivityKind = ActivityKind.EMAIL_SENT, reply_to: str | None = None,
+    ) -> bool:
+        """Queue one email about ``interview`` (once per ``key``); True if it was new.
+
+        ``timeline``: the details of the activity event written when it has been sent, by
+        ``actor`` (the system when None).
+        """
         payload: dict[str, Any] = {
             "to": [to], "subject": rendered.subject, "text": rendered.text, "html": rendered.html,
             "sender": self.mailer.from_team(study), "message_id": self.mailer.message_id(key),
-            "invite": _invite_payload(invite),
         }
+        if invite is not None:
+            payload["invite"] = _invite_payload(invite)
+        if reply_to:
+            payload["reply_to"] = reply_to
         if timeline is not None:
-            payload["timeline"] = {"kind": ActivityKind.EMAIL_SENT.value, "details": timeline}
-        outbox.enqueue(session, key=key, kind=OutboxKind.EMAIL, payload=payload, now=now, interview_id=interview.id)
+            payload["timeline"] = {"kind": timeline_kind.value, "details": timeline}
+            if actor is not None:
+                payload["timeline"].update(
+                    actor_kind=actor.kind.value, actor_slack_user_id=actor.slack_user_id, actor_name=actor.name,
+                )
+        return outbox.enqueue(session, key=key, kind=OutboxKind.EMAIL, payload=payload, now=now, interview_id=interview.id)
 
 
 def _hosts_with_email(interview: Interview) -> list[Attendee]:

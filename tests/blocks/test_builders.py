@@ -12,7 +12,7 @@ from blocks.ids import (
     BadValue,
     InterviewRef,
     ListPosition,
-    MenuChoice,
+    ActionChoice,
     TimelinePosition,
 )
 from blocks.interview_details import MAX_ATTENDEE_ROWS, interview_details_view
@@ -85,16 +85,41 @@ def test_attendance_marks(status: InviteStatus, confirmed: bool, mark: str) -> N
     assert text.attendance_mark(attendee("Nora", status=status, confirmed=confirmed)) == mark
 
 
-def test_menu_offers_join_only_while_the_meeting_can_happen() -> None:
-    def labels(s: InterviewSummary) -> list[str]:
-        blocks = dicts(interview_list(page([s])))
-        menu = next(e for b in blocks for e in b.get("elements", []) if e.get("type") == "overflow")
-        return [o["text"]["text"] for o in menu["options"]]
+def _controls(s: InterviewSummary) -> tuple[list[str], list[str]]:
+    """A list row's buttons, and its "More…" options, by label."""
+    blocks = dicts(interview_list(page([s])))
+    elements = [e for b in blocks if b.get("block_id", "").endswith(".actions") for e in b["elements"]]
+    buttons = [e["text"]["text"] for e in elements if e["type"] == "button"]
+    menus = [e for e in elements if e["type"] == "static_select"]
+    options = [o["text"]["text"] for m in menus for g in m["option_groups"] for o in g["options"]]
+    return buttons, options
 
-    assert labels(summary()) == ["Join meeting", "View details", "Copy scheduling link"]
-    assert labels(summary(status=InterviewStatus.CANCELED)) == ["View details", "Copy scheduling link"]
-    assert labels(summary(ended=True)) == ["View details", "Copy scheduling link"]
-    assert labels(summary(url=None, attendees=(attendee("Host", AttendeeRole.HOST, user="U0ADA"),))) == ["View details"]
+
+def test_controls_offer_only_what_applies_to_the_interview_now() -> None:
+    buttons, more = _controls(summary())
+    assert buttons == ["View details", "Join meeting", "Reschedule"]
+    assert "Cancel interview" in more and "Mark completed" not in more and "Send incentive" not in more
+    assert "Change participant limit" not in more  # a one-on-one
+    assert "Change participant limit" in _controls(replace(summary(), participant_limit=4))[1]
+
+    buttons, more = _controls(summary(ended=True))
+    assert buttons == ["View details", "Mark completed", "Mark no-show"]
+    assert "Join meeting" not in buttons and "Edit details" not in more
+
+    buttons, more = _controls(summary(status=InterviewStatus.CANCELED))
+    assert buttons == ["View details"] and more == ["Compose custom email", "Copy scheduling link"]
+    assert _controls(summary(url=None, attendees=(attendee("Host", AttendeeRole.HOST, user="U0ADA"),)))[0] == ["View details", "Reschedule"]
+
+
+def test_every_control_value_names_the_interview_as_shown() -> None:
+    s = summary(3)
+    blocks = dicts(interview_list(page([s])))
+    menu = next(e for b in blocks for e in b.get("elements", []) if e.get("type") == "static_select")
+    for group in menu["option_groups"]:
+        for option in group["options"]:
+            choice = ActionChoice.decode(option["value"])
+            assert choice.interview_id == 3 and choice.seen_start == int(s.starts_at.timestamp())
+            assert choice.seen_status is InterviewStatus.UPCOMING
 
 
 def test_outcomes_in_past_rows() -> None:
@@ -133,7 +158,7 @@ def test_every_activity_kind_has_its_own_sentence() -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [ListPosition(tab="past", key=(1900000000, 12), direction="before", offset=20), InterviewRef(interview_id=5), TimelinePosition(interview_id=5, offset=30), MenuChoice(action="view_details", interview_id=9)],
+    [ListPosition(tab="past", key=(1900000000, 12), direction="before", offset=20), InterviewRef(interview_id=5), TimelinePosition(interview_id=5, offset=30), ActionChoice(action="reschedule_email", interview_id=2_000_000_000, seen_start=4_000_000_000, seen_status="no_show")],
 )
 def test_routing_values_round_trip_within_slack_limits(value: object) -> None:
     encoded = value.encode()  # type: ignore[attr-defined]

@@ -4,7 +4,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from blocks.ids import InterviewRef, MenuChoice, TimelinePosition
+from blocks.ids import ActionChoice, InterviewRef, TimelinePosition
 from bot.domain import Actor
 from bot.services import Services, activity
 from storage.db import Database
@@ -56,13 +56,13 @@ def test_view_details_opens_a_modal_with_everything_about_the_interview(slack: S
 
 def test_actions_menu_view_details_opens_the_same_modal(slack: SlackClient, services: Services, seeded: Seed) -> None:
     interview_id = _book(services, seeded)
-    slack.action("interview.menu", action_type="overflow", selected_option_value=MenuChoice(action="view_details", interview_id=interview_id).encode())
+    slack.action("interview.more", action_type="static_select", selected_option_value=ActionChoice(action="view_details", interview_id=interview_id).encode())
     assert "Nora Quist" in _text(_opened_view(slack))
 
 
-def test_join_meeting_choice_is_acknowledged_without_a_modal(slack: SlackClient, services: Services, seeded: Seed) -> None:
+def test_join_meeting_link_click_is_acknowledged_without_a_modal(slack: SlackClient, services: Services, seeded: Seed) -> None:
     interview_id = _book(services, seeded)
-    response = slack.action("interview.menu", action_type="overflow", selected_option_value=MenuChoice(action="join_meeting", interview_id=interview_id).encode())
+    response = slack.action("interview.join_meeting", value=InterviewRef(interview_id=interview_id).encode())
     assert response.status_code == 200
     assert slack.fake.calls_to("views.open") == []
 
@@ -126,14 +126,14 @@ def test_deleted_interview_and_garbage_values_get_a_friendly_reply(slack: SlackC
 
 def test_copy_scheduling_link_answers_only_the_teammate_with_a_working_link(slack: SlackClient, services: Services, seeded: Seed) -> None:
     interview_id = _book(services, seeded)
-    choice = MenuChoice(action="copy_link", interview_id=interview_id).encode()
+    choice = ActionChoice(action="copy_link", interview_id=interview_id).encode()
 
-    slack.action("interview.menu", action_type="overflow", selected_option_value=choice)
+    slack.action("interview.more", action_type="static_select", selected_option_value=choice)
     reply = slack.fake.wait_for("response_url")[0].params
     assert reply["response_type"] == "ephemeral" and reply["replace_original"] is False
     url = reply["text"].split("*Nora Quist*: ")[1].strip()
     assert services.portal.state(url.rsplit("/", 1)[-1]).participant_name == "Nora Quist"
 
-    slack.action("interview.menu", user=OUTSIDER, action_type="overflow", selected_option_value=choice)
+    slack.action("interview.more", user=OUTSIDER, action_type="static_select", selected_option_value=choice)
     refused = slack.fake.wait_for("response_url", count=2)[1].params["text"]
     assert "Only the research team" in refused and "/s/" not in refused

@@ -111,12 +111,13 @@ def test_row_shows_attendance_marks_and_actions_menu(slack: SlackClient, service
 
     text = _texts(blocks)
     assert "Nora Quist (Attendance unknown)" in text
-    menu = _button(blocks, "interview.menu")
-    assert menu["type"] == "overflow"
-    labels = [o["text"]["text"] for o in menu["options"]]
-    assert labels == ["Join meeting", "View details", "Copy scheduling link"]
-    assert menu["options"][0]["url"] == "https://meet.example.com/ada"
+    menu = _button(blocks, "interview.more")
+    assert menu["type"] == "static_select" and menu["placeholder"]["text"] == "More…"
+    labels = [o["text"]["text"] for g in menu["option_groups"] for o in g["options"]]
+    assert "Copy scheduling link" in labels and "Cancel interview" in labels
+    assert _button(blocks, "interview.join_meeting")["url"] == "https://meet.example.com/ada"
     assert _button(blocks, "interview.view_details")["text"]["text"] == "View details"
+    assert _button(blocks, "interview.act.reschedule")["text"]["text"] == "Reschedule"
 
 
 def test_help_lists_every_subcommand(slack: SlackClient) -> None:

@@ -1,0 +1,7 @@
+"""(being written)"""
+
+from slack_bolt import App
+
+
+def register(app: App) -> None:
+    pass
