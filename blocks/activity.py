@@ -27,6 +27,18 @@ def _detail(event: ActivityView, key: str, default: str = "") -> str:
     return text.escape(str(value)) if value not in (None, "") else default
 
 
+def _person(event: ActivityView, key: str, default: str) -> str:
+    """A detail naming a person: a Slack user id becomes a mention, a name is escaped."""
+    value = str(event.details.get(key) or "")
+    if value.startswith(("U", "W")) and value.isalnum() and value.isupper():
+        return f"<@{value}>"
+    return text.escape(value) if value else default
+
+
+def _names(event: ActivityView, key: str) -> str:
+    return ", ".join(text.escape(str(n)) for n in event.details.get(key) or [])
+
+
 def sentence(event: ActivityView) -> str:
     who = actor(event)
     kind = event.kind
@@ -38,25 +50,40 @@ def sentence(event: ActivityView) -> str:
     if kind is ActivityKind.ATTENDANCE_CONFIRMED:
         return f"{_detail(event, 'attendee', who)} confirmed attendance ✓✓"
     if kind is ActivityKind.RESCHEDULED:
-        return f"{who} rescheduled the interview" + (
+        line = f"{who} rescheduled the interview" + (
             f" (was {_detail(event, 'previous')})" if event.details.get("previous") else ""
         )
+        return line + (f": “{_detail(event, 'reason')}”" if event.details.get("reason") else "")
     if kind is ActivityKind.CANCELED:
         reason = _detail(event, "reason")
         return f"{who} canceled the interview" + (f": “{reason}”" if reason else "")
     if kind is ActivityKind.EMAIL_SENT or kind is ActivityKind.REMINDER_SENT:
         what = _detail(event, "template", "an email").replace("_", " ")
-        return f"{who} sent {what} to {_detail(event, 'to', 'the participant')}"
+        subject = f" (“{_detail(event, 'subject')}”)" if event.details.get("subject") else ""
+        return f"{who} sent {what}{subject} to {_detail(event, 'to', 'the participant')}"
+    if kind is ActivityKind.DETAILS_UPDATED:
+        fields = _names(event, "fields")
+        return f"{who} updated the event details" + (f" ({fields})" if fields else "")
+    if kind is ActivityKind.HOST_CHANGED:
+        previous = f" (was {_person(event, 'previous', 'someone else')})" if event.details.get("previous") else ""
+        return f"{who} changed the host to {_person(event, 'host', 'someone else')}{previous}"
+    if kind is ActivityKind.LIMIT_CHANGED:
+        previous = f" (was {_detail(event, 'previous')})" if event.details.get("previous") else ""
+        return f"{who} changed the participant limit to {_detail(event, 'limit', '?')}{previous}"
+    if kind is ActivityKind.NO_SHOW:
+        names = _names(event, "participants")
+        return f"{who} marked {names or 'the interview'} as a no-show"
+    if kind is ActivityKind.INCENTIVE_SENT:
+        amount = " ".join(str(event.details.get(k) or "") for k in ("amount", "currency")).strip()
+        return f"{who} sent the incentive{' of ' + text.escape(amount) if amount else ''} to {_detail(event, 'to', 'the participant')}"
+    if kind is ActivityKind.OBSERVER_BOT_SENT:
+        if event.details.get("ok") is False:
+            return f"The observer bot could not join the meeting ({_detail(event, 'error', 'no answer')})"
+        return f"{who} sent the observer bot to the meeting"
     simple = {
-        ActivityKind.DETAILS_UPDATED: "updated the event details",
         ActivityKind.CONFERENCING_UPDATED: "updated the conferencing link",
-        ActivityKind.HOST_CHANGED: f"changed the host to {_detail(event, 'host', 'someone else')}",
-        ActivityKind.GUEST_ADDED: f"added {_detail(event, 'guest', 'a guest')} as a guest",
-        ActivityKind.LIMIT_CHANGED: f"changed the participant limit to {_detail(event, 'limit', '?')}",
-        ActivityKind.NO_SHOW: "marked the interview as a no-show",
+        ActivityKind.GUEST_ADDED: f"added {_person(event, 'guest', 'a guest')} as a guest",
         ActivityKind.COMPLETED: "marked the interview as completed",
         ActivityKind.RATED: f"rated the session {_detail(event, 'rating', '?')}/5",
-        ActivityKind.INCENTIVE_SENT: "sent the incentive",
-        ActivityKind.OBSERVER_BOT_SENT: "sent the observer bot to the meeting",
     }
     return f"{who} {simple.get(kind, kind.value.replace('_', ' '))}"

@@ -60,16 +60,59 @@ def card_fallback(summary: InterviewSummary, *, study_name: str) -> str:
     return f"{study_name}: {state} with {', '.join(p.name for p in summary.participants) or 'no participant'}"
 
 
+def _actor(note: dict[str, Any], default: str = "The participant") -> str:
+    """Who did it: a teammate (``by``, a Slack user id) or a named participant (``who``)."""
+    by = note.get("by")
+    if isinstance(by, str) and by:
+        return f"<@{text.escape(by)}>"
+    return text.escape(str(note.get("who") or default))
+
+
+def _person(value: object) -> str:
+    """A Slack user id as a mention, anything else as escaped text."""
+    value = str(value or "")
+    if value.startswith(("U", "W")) and value.isalnum() and value.isupper():
+        return f"<@{value}>"
+    return text.escape(text.truncate(value, 200))
+
+
+def _when(note: dict[str, Any], key: str) -> str:
+    return text.date_token(datetime.fromisoformat(str(note[key])))
+
+
 def thread_note(note: dict[str, Any]) -> str:
     """One line for the card's thread, from the structured note a service queued."""
-    who = text.escape(str(note.get("who") or "The participant"))
+    who = _actor(note)
     kind = note.get("kind")
+    reason = note.get("reason")
+    said = f": “{text.escape(text.truncate(str(reason), 500))}”" if reason else "."
     if kind == "booked":
-        return f"{who} booked {text.date_token(datetime.fromisoformat(note['start']))}."
+        return f"{who} booked {_when(note, 'start')}."
     if kind == "rescheduled":
-        start, previous = datetime.fromisoformat(note["start"]), datetime.fromisoformat(note["previous"])
-        return f"{who} rescheduled to *{text.date_token(start)}* (was {text.date_token(previous)})."
+        return f"{who} rescheduled to *{_when(note, 'start')}* (was {_when(note, 'previous')})" + (
+            f": “{text.escape(text.truncate(str(reason), 500))}”" if reason else "."
+        )
     if kind == "canceled":
-        reason = note.get("reason")
-        return f"{who} canceled" + (f": “{text.escape(text.truncate(str(reason), 500))}”" if reason else ".")
+        return f"{who} canceled{said}"
+    if kind == "host_changed":
+        return f"{who} changed the host to {_person(note.get('host'))} (was {_person(note.get('previous'))})."
+    if kind == "details_updated":
+        fields = ", ".join(text.escape(str(f)) for f in note.get("fields") or []) or "the details"
+        return f"{who} updated {fields}; attendees got the updated invite."
+    if kind == "limit_changed":
+        return f"{who} changed the participant limit to {int(note.get('limit') or 0)} (was {int(note.get('previous') or 0)})."
+    if kind == "guest_added":
+        return f"{who} added {_person(note.get('guest'))} as a guest."
+    if kind == "no_show":
+        names = ", ".join(text.escape(str(n)) for n in note.get("participants") or [])
+        return f"Marked no-show by {who}" + (f": {names}." if names else ".")
+    if kind == "completed":
+        return f"Marked completed by {who}."
+    if kind == "incentive_sent":
+        return f"{who} sent the incentive to {text.escape(str(note.get('to') or 'the participant'))}."
+    if kind == "observer_bot":
+        if note.get("ok"):
+            return f"The observer bot was sent to the meeting by {who}."
+        error = text.escape(text.truncate(str(note.get("error") or "no answer"), 300))
+        return f"The observer bot could not be sent to the meeting ({error})."
     return f"{who}: {text.escape(str(kind))}"
