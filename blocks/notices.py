@@ -32,7 +32,9 @@ def help_blocks(unknown: str | None = None) -> list[Block]:
             elements=[
                 MarkdownTextObject(
                     text="Each study lives in its own channel: run these in the study's channel. "
-                    "Use *View details* on any interview for attendees and its activity."
+                    "Every interview has *View details* (attendees and activity) and a *More…* menu with "
+                    "everything else: reschedule, change host, edit details, emails, incentives, no-show, "
+                    "completed, cancel. Your own upcoming interviews are on the app's *Home* tab."
                 )
             ]
         )

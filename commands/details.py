@@ -9,17 +9,13 @@ from blocks.ids import TIMELINE_NAVIGATION, ActionId, InterviewRef, TimelinePosi
 from blocks.interview_details import interview_details_view
 from blocks.notices import scheduling_links_text
 from bot.domain import InterviewAction
-from commands.interview_actions import ActionRequest, Handler
+from commands.interview_actions import ActionRequest, Handler, open_or_push
 from commands.services_context import actor, services
 
 
 def _open_details(interview_id: int, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     details = services(context).interviews.details(interview_id, actor(context))
-    view = interview_details_view(details)
-    if body.get("view"):  # clicked inside a modal: stack on top of it
-        client.views_push(trigger_id=body["trigger_id"], view=view)
-    else:
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+    open_or_push(client, body, interview_details_view(details))
 
 
 def view_details(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:

@@ -68,8 +68,10 @@ def handle_error(
         if respond is not None and respond.response_url:
             respond(text=message, blocks=blocks, response_type="ephemeral", replace_original=False)
         elif body.get("view") and body.get("trigger_id"):
-            # An action inside a modal has no response_url: show the message on top of it.
-            client.views_push(trigger_id=body["trigger_id"], view=_error_modal(blocks))
+            # An action inside a modal or the Home tab has no response_url: show a small modal.
+            in_modal = body["view"].get("type") == "modal"
+            opener = client.views_push if in_modal else client.views_open
+            opener(trigger_id=body["trigger_id"], view=_error_modal(blocks))
     except SlackApiError:
         log.warning("could not tell the user about an error", exc_info=True)
 

@@ -64,8 +64,12 @@ class ActionRequest:
 
     @property
     def view(self) -> dict[str, Any] | None:
-        """The modal the click came from, if any."""
+        """The modal or Home tab the click came from, if any."""
         return self.body.get("view") or None
+
+    @property
+    def in_modal(self) -> bool:
+        return (self.view or {}).get("type") == "modal"
 
     def modal_state(self) -> str:
         """private_metadata for the modal this action opens."""
@@ -74,12 +78,14 @@ class ActionRequest:
         return ActionModalState(choice=self.choice, details_view_id=view.get("id") if from_details else None).encode()
 
     def open_modal(self, view: View) -> dict[str, Any]:
-        """Open ``view`` (on top of the modal the click came from); returns Slack's view."""
-        opener = self.client.views_push if self.view else self.client.views_open
-        return opener(trigger_id=self.body["trigger_id"], view=view)["view"]
+        """Open ``view``, on top of the modal the click came from; returns Slack's view.
+
+        (A Home tab is a view too, but nothing can be pushed onto it: a modal is opened.)
+        """
+        return open_or_push(self.client, self.body, view)
 
     def reply(self, message: str, *, title: str = "Interview Desk") -> None:
-        """A short answer only the clicker sees: ephemeral in a channel, a small modal in a modal."""
+        """A short answer only the clicker sees: ephemeral in a channel, a small modal elsewhere."""
         if self.view or not self.respond.response_url:
             self.open_modal(notice_view(title, message))
         else:
@@ -90,6 +96,13 @@ class ActionRequest:
 
 
 Handler = Callable[[ActionRequest], None]
+
+
+def open_or_push(client: WebClient, body: dict[str, Any], view: View) -> dict[str, Any]:
+    """Stack ``view`` on the modal the click came from, or open it (from a message or Home)."""
+    in_modal = (body.get("view") or {}).get("type") == "modal"
+    opener = client.views_push if in_modal else client.views_open
+    return opener(trigger_id=body["trigger_id"], view=view)["view"]
 
 
 def click_value(action: dict[str, Any]) -> str | None:

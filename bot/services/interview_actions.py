@@ -102,7 +102,7 @@ def _last_change(session: Session, interview_id: int) -> ChangedBy | None:
     event = session.scalars(
         select(ActivityEvent)
         .where(ActivityEvent.interview_id == interview_id, ActivityEvent.kind.in_(_EXPLAINING))
-        .order_by(ActivityEvent.occurred_at.desc(), ActivityEvent.id.desc())
+        .order_by(ActivityEvent.id.desc())  # the latest written, whatever clocks said
         .limit(1)
     ).first()
     if event is None:

@@ -202,3 +202,52 @@ def test_enqueue_says_whether_it_added(db: Database, clock: MovableClock) -> Non
         assert outbox.enqueue(session, key="once", kind=OutboxKind.EMAIL, payload={}, now=clock()) is True
     with db.transaction() as session:
         assert outbox.enqueue(session, key="once", kind=OutboxKind.EMAIL, payload={}, now=clock()) is False
+
+
+# ---------------------------------------------------------------- delivering at once
+
+
+def _ids(db: Database, clock: MovableClock, *keys: str, **kw: Any) -> tuple[int, ...]:
+    with db.transaction() as session:
+        for key in keys:
+            outbox.enqueue(session, key=key, kind=OutboxKind.EMAIL, payload={"n": key, "to": [f"{key}@example.com"]}, now=clock(), **kw)
+        return outbox.added_in(session)
+
+
+def test_a_transaction_knows_the_items_it_added_but_not_repeats(db: Database, clock: MovableClock) -> None:
+    first = _ids(db, clock, "x", "y")
+    assert len(first) == 2
+    assert _ids(db, clock, "x") == ()  # already there: nothing new to deliver
+
+
+def test_deliver_now_sends_only_the_given_items_and_reports_them(db: Database, clock: MovableClock) -> None:
+    _add(db, clock, "someone-elses")
+    mine = _ids(db, clock, "mine")
+    recorder = Recorder()
+    states = _worker(db, clock, recorder).deliver_now(mine)
+    assert [p["n"] for p in recorder.delivered] == ["mine"]
+    [state] = states
+    assert state.status is OutboxStatus.SENT and state.recipients == ("mine@example.com",)
+    assert _item(db, "someone-elses").status is OutboxStatus.PENDING
+
+
+def test_deliver_now_reports_a_retry_with_its_reason(db: Database, clock: MovableClock) -> None:
+    mine = _ids(db, clock, "mine")
+    [state] = _worker(db, clock, Recorder(DeliveryError("mail server unreachable", temporary=True))).deliver_now(mine)
+    assert state.status is OutboxStatus.PENDING and state.last_error == "mail server unreachable"
+
+
+def test_deliver_now_waits_its_turn_behind_an_earlier_item_of_the_same_channel(db: Database, clock: MovableClock) -> None:
+    _add(db, clock, "earlier", ordering_key="slack:C1", available_at=clock() + timedelta(minutes=5))
+    mine = _ids(db, clock, "mine", ordering_key="slack:C1")
+    recorder = Recorder()
+    [state] = _worker(db, clock, recorder).deliver_now(mine)
+    assert recorder.delivered == [] and state.status is OutboxStatus.PENDING
+
+
+def test_deliver_now_takes_a_card_and_then_its_note(db: Database, clock: MovableClock) -> None:
+    mine = _ids(db, clock, "card", "note", ordering_key="slack:C1")
+    recorder = Recorder()
+    states = _worker(db, clock, recorder).deliver_now(mine)
+    assert [p["n"] for p in recorder.delivered] == ["card", "note"]
+    assert all(s.status is OutboxStatus.SENT for s in states)
