@@ -45,6 +45,7 @@ class ActionRequest:
     client: WebClient
     respond: Respond
     context: BoltContext
+    from_menu: bool = False  # chosen in "More…" (no Slack confirm dialog there), not a button
 
     @property
     def services(self) -> Services:
@@ -121,7 +122,8 @@ def dispatcher(handlers: Mapping[InterviewAction, Handler]) -> Callable[..., Non
         handler = handlers.get(choice.action)
         if handler is None:  # every action has a handler (a test checks); a crafted value may not
             raise BadValue(f"no handler for {choice.action}")
-        handler(ActionRequest(choice, body, client, respond, context))
+        from_menu = action.get("type") == "static_select"
+        handler(ActionRequest(choice, body, client, respond, context, from_menu=from_menu))
 
     return dispatch
 
