@@ -91,7 +91,8 @@ def join_meeting_button(summary: InterviewSummary) -> ButtonElement:
 
 
 def action_button(summary: InterviewSummary, action: InterviewAction) -> ButtonElement:
-    confirm = _CONFIRM.get(action)
+    # A group slot's no-show opens a modal to pick who missed it: that is its confirmation.
+    confirm = None if action is A.MARK_NO_SHOW and summary.is_group else _CONFIRM.get(action)
     return ButtonElement(
         text=LABELS[action],
         action_id=action_button_id(action),

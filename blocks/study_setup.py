@@ -59,6 +59,7 @@ class SetupBlock(StrEnum):
     CHANGE_CUTOFF = "setup.change_cutoff"
     INCENTIVE = "setup.incentive"
     OBSERVER_URL = "setup.observer_url"
+    NOTETAKER_URL = "setup.notetaker_url"
     IMMEDIATE = "setup.immediate"
     SCREENER = "setup.screener"
 
@@ -98,6 +99,7 @@ class SetupValues:
     change_cutoff_hours: str = "24"
     incentive: str = ""
     observer_url: str = ""
+    notetaker_url: str = ""
     immediate: bool = False
     screener: str = ""
 
@@ -206,6 +208,8 @@ def setup_modal(channel_id: str, values: SetupValues, teams: Sequence[TeamChoice
         _plain(SetupBlock.INCENTIVE, "Incentive", values.incentive, placeholder="e.g. 50 EUR", max_length=40,
                hint="An amount and an ISO currency code. Leave empty for no incentive."),
         _url(SetupBlock.OBSERVER_URL, "Observer link", values.observer_url, placeholder="https://…", hint="Optional: where teammates can watch live."),
+        _url(SetupBlock.NOTETAKER_URL, "Notetaker webhook", values.notetaker_url, placeholder="https://…",
+             hint="Optional: the notetaker service that \"Send observer bot\" calls."),
         _checkbox(SetupBlock.IMMEDIATE, "Immediate Scheduling", "Qualified participants book right after the screener", values.immediate),
         _plain(SetupBlock.SCREENER, "Screener", values.screener, multiline=True, max_length=3000,
                placeholder="Do you shop online? | Weekly* | Monthly* | Never",

@@ -78,6 +78,7 @@ def read_state(state: object) -> SetupValues:
         change_cutoff_hours=_text(values, SetupBlock.CHANGE_CUTOFF),
         incentive=_text(values, SetupBlock.INCENTIVE),
         observer_url=_text(values, SetupBlock.OBSERVER_URL),
+        notetaker_url=_text(values, SetupBlock.NOTETAKER_URL),
         immediate=bool(_selected(values, SetupBlock.IMMEDIATE)),
         screener=_text(values, SetupBlock.SCREENER),
     )

@@ -4,12 +4,14 @@ from slack_sdk import WebClient
 
 from bot.clock import Clock, system_clock
 from bot.integrations.email import transport_from_settings
+from bot.integrations.notetaker import NotetakerClient
 from bot.jobs.deliverers import EmailDeliverer, SlackPostDeliverer
-from bot.jobs.outbox_worker import Deliverer, OutboxWorker
+from bot.jobs.notetaker_deliverer import NotetakerDeliverer
+from bot.jobs.outbox_worker import Deliverer, OutboxWorker, RetryPolicy
 from bot.secret_key import load_secret_key
 from bot.services import Services
 from bot.services.links import LinkSigner
-from bot.services.notifications import Mailer
+from bot.services.notifications import Mailer, Notifier
 from bot.settings import Settings
 from storage.db import Database
 from storage.enums import OutboxKind
@@ -30,4 +32,11 @@ def build_outbox_worker(settings: Settings, services: Services) -> OutboxWorker:
         # Retries are the worker's job here, with backoff that survives restarts.
         client = WebClient(token=settings.slack_bot_token.get_secret_value(), base_url=str(settings.slack_api_url), timeout=10)
         deliverers[OutboxKind.SLACK_POST] = SlackPostDeliverer(client, services.db, services.clock)
-    return OutboxWorker(services.db, services.clock, deliverers)
+    policy = RetryPolicy()
+    if settings.notetaker_secret is not None:
+        # Without the secret, requests wait (pending) for a server that can sign them.
+        deliverers[OutboxKind.NOTETAKER] = NotetakerDeliverer(
+            NotetakerClient(settings.notetaker_secret.get_secret_value()), services.db, services.clock,
+            Notifier(services.mailer), max_attempts=policy.max_attempts,
+        )
+    return OutboxWorker(services.db, services.clock, deliverers, policy=policy)

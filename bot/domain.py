@@ -346,3 +346,48 @@ class SideEffectState:
     status: OutboxStatus
     last_error: str | None
     recipients: tuple[str, ...]  # an email's To, for "sent to Nora"
+
+
+@dataclass(frozen=True)
+class ScreenerAnswer:
+    question_id: str
+    question: str  # the question's text when it was answered
+    answer: str
+
+
+@dataclass(frozen=True)
+class ScreenerResponses:
+    participant_id: int
+    name: str
+    email: str
+    status: ParticipantStatus
+    qualified: bool | None  # None until they answer
+    answers: tuple[ScreenerAnswer, ...]  # in the order asked
+
+
+@dataclass(frozen=True)
+class InterviewScreener:
+    """Every participant's screener answers for one interview."""
+
+    interview_id: int
+    study_name: str
+    session_name: str
+    starts_at: datetime
+    participants: tuple[ScreenerResponses, ...]
+
+
+@dataclass(frozen=True)
+class HomeInterview:
+    """One interview on a user's Home tab."""
+
+    study: StudyRef
+    summary: InterviewSummary
+    role: AttendeeRole  # the user's own: host or guest
+    can_act: bool  # they are on the study's research team, so they may act on it
+
+
+@dataclass(frozen=True)
+class HomePage:
+    items: tuple[HomeInterview, ...]
+    has_more: bool
+    limit: int

@@ -12,7 +12,7 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 # Never echoed back in an error message.
 _SECRET_FIELDS = {
     "database_url", "slack_bot_token", "slack_signing_secret", "slack_app_token", "secret_key",
-    "smtp_password",
+    "smtp_password", "notetaker_secret",
 }
 
 
@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     mail_from: str = "Interview Desk <interviews@localhost>"
     outbox_dir: Path = Path("outbox")
 
+    # Shared with each study's notetaker service, which checks our requests' signatures.
+    notetaker_secret: SecretStr | None = None
+
     host: str = "127.0.0.1"
     port: Port = 8000
 
@@ -70,7 +73,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "slack_bot_token", "slack_signing_secret", "slack_app_token", "secret_key",
-        "smtp_host", "public_base_url", mode="before",
+        "smtp_host", "public_base_url", "notetaker_secret", mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

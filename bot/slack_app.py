@@ -1,6 +1,7 @@
 """The Bolt app: one per process, with every listener registered once."""
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_sdk import WebClient
@@ -40,6 +41,10 @@ def build_bolt_app(settings: Settings, services: Services, worker: OutboxWorker 
         # No network call at start: the bot's identity is fetched on the first request instead.
         token_verification_enabled=False,
         logger=logging.getLogger("interview_desk.slack"),
+        # Listeners go on working after their ack (delivering what an action caused while the
+        # person watches); Bolt's default of 5 threads would let a few slow SMTP servers delay
+        # everyone else's acknowledgements.
+        listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="slack-listener"),
     )
     register_all(app, services, worker or build_outbox_worker(settings, services))
     return app

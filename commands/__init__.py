@@ -46,8 +46,9 @@ def action_handlers() -> Mapping[InterviewAction, interview_actions.Handler]:
 
 def register_all(app: App, services: Services, worker: OutboxWorker | None = None) -> None:
     services_context.install(app, services, worker)
+    listeners = errors.Listeners(app)
     for module in LISTENER_MODULES:
-        module.register(app)
+        module.register(listeners)
     dispatch = interview_actions.dispatcher(action_handlers())
-    app.action(ActionId.INTERVIEW_MORE)(dispatch)
-    app.action(ACTION_BUTTON)(dispatch)
+    listeners.action(ActionId.INTERVIEW_MORE)(dispatch)
+    listeners.action(ACTION_BUTTON)(dispatch)

@@ -1,5 +1,6 @@
 """One place that turns failures into a friendly reply to the person who clicked."""
 
+import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -76,8 +77,69 @@ def handle_error(
         log.warning("could not tell the user about an error", exc_info=True)
 
 
-def register(app: App) -> None:
-    app.error(handle_error)
+def answering_errors(listener: Callable[..., None]) -> Callable[..., None]:
+    """Wrap a listener so that a failure after its ``ack()`` is answered here.
+
+    Bolt runs listeners in a thread and polls for the ack; when a listener raises, Bolt resets
+    the ack, and if that happens before the poll saw it, Slack gets a 404 on top of our
+    friendly reply (or an error dialog for a modal). Answering the error inside the listener's
+    own thread keeps the ack. Register every listener through this.
+    """
+    wanted = inspect.getfullargspec(listener).args
+
+    # Bolt passes arguments by these names (its kwargs injection reads this signature).
+    def run(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any] | None, view: dict[str, Any] | None,
+        command: dict[str, Any] | None, event: dict[str, Any] | None, client: WebClient,
+        respond: Respond, context: BoltContext, logger: logging.Logger,
+    ) -> None:
+        given = {"ack": ack, "body": body, "action": action, "view": view, "command": command, "event": event,
+                 "client": client, "respond": respond, "context": context, "logger": logger}
+        try:
+            listener(**{name: given[name] for name in wanted})
+        except Exception as error:
+            if ack.response is None and body.get("type") == "view_submission":
+                # Failed before answering a submitted modal: the modal itself says so.
+                if not isinstance(error, DomainError | BadValue):
+                    logger.exception("listener failed", exc_info=error)
+                ack(response_action="update", view=_error_modal(user_blocks(error)))
+                return
+            if ack.response is None:  # failed before answering: close the request first
+                ack()
+            handle_error(error, body, respond, client, logger)
+
+    run.__name__ = run.__qualname__ = listener.__name__  # Bolt logs listeners by name
+    return run
+
+
+class Listeners:
+    """The Bolt app as listener modules see it: each listener is registered through
+    ``answering_errors``, so none can forget to be."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    def _wrapping(self, register: Callable[[Callable[..., None]], Any]) -> Callable[[Callable[..., None]], None]:
+        def add(listener: Callable[..., None]) -> None:
+            register(answering_errors(listener))
+
+        return add
+
+    def action(self, constraints: Any) -> Callable[[Callable[..., None]], None]:
+        return self._wrapping(self.app.action(constraints))
+
+    def view(self, constraints: Any) -> Callable[[Callable[..., None]], None]:
+        return self._wrapping(self.app.view(constraints))
+
+    def command(self, name: str) -> Callable[[Callable[..., None]], None]:
+        return self._wrapping(self.app.command(name))
+
+    def event(self, event: str) -> Callable[[Callable[..., None]], None]:
+        return self._wrapping(self.app.event(event))
+
+
+def register(app: Listeners) -> None:
+    app.app.error(handle_error)
 
 
 def open_modal_or_explain(ack: Ack, command: dict[str, Any], context: BoltContext, build: Callable[[], View]) -> None:

@@ -53,6 +53,7 @@ FIELD_BLOCKS = {
     "change_cutoff_hours": SetupBlock.CHANGE_CUTOFF,
     "incentive": SetupBlock.INCENTIVE,
     "observer_url": SetupBlock.OBSERVER_URL,
+    "notetaker_url": SetupBlock.NOTETAKER_URL,
     "screener": SetupBlock.SCREENER,
 }
 
@@ -85,7 +86,7 @@ def _values_of(settings: StudySettings) -> SetupValues:
         buffer=str(settings.buffer_minutes), min_notice_hours=str(form["min_notice_hours"]),
         horizon_days=str(settings.horizon_days), self_service=settings.participants_can_reschedule,
         change_cutoff_hours=str(settings.change_cutoff_hours), incentive=form["incentive"],
-        observer_url=form["observer_url"], immediate=settings.immediate_scheduling, screener=form["screener"],
+        observer_url=form["observer_url"], notetaker_url=form["notetaker_url"], immediate=settings.immediate_scheduling, screener=form["screener"],
     )
 
 
@@ -100,7 +101,7 @@ def _form_of(values: SetupValues) -> SettingsForm:
         buffer_minutes=values.buffer, min_notice_hours=values.min_notice_hours, horizon_days=values.horizon_days,
         participant_limit=values.participant_limit, participants_can_reschedule=values.self_service,
         change_cutoff_hours=values.change_cutoff_hours, incentive=values.incentive,
-        observer_url=values.observer_url, immediate_scheduling=values.immediate, screener=values.screener,
+        observer_url=values.observer_url, notetaker_url=values.notetaker_url, immediate_scheduling=values.immediate, screener=values.screener,
     )
 
 

@@ -237,6 +237,9 @@ class Interview(Timestamped, Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     outcome_note: Mapped[str | None] = mapped_column(Text)  # e.g. the cancellation reason
     outcome_at: Mapped[datetime | None] = mapped_column()
+    # The team asked the participant to pick a new time: until the interview moves or starts,
+    # they may, whatever the study's self-service rules say.
+    reschedule_requested_at: Mapped[datetime | None] = mapped_column()
 
     # The calendar identity: UID never changes, SEQUENCE goes up on every change (RFC 5546).
     ical_uid: Mapped[str] = mapped_column(String(255), unique=True)
@@ -266,6 +269,8 @@ class Attendee(Timestamped, Base):
         UniqueConstraint("interview_id", "slack_user_id"),
         UniqueConstraint("interview_id", "email"),
         Index("ix_attendees_participant_id", "participant_id"),
+        # A Slack user's interviews: the Home tab, and a host's busy times.
+        Index("ix_attendees_slack_user_id", "slack_user_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -241,3 +241,22 @@ def open_group_slots(session: Session, study_id: int, after: datetime) -> list[t
         .options(selectinload(Interview.organizer))
     )
     return [(interview, count) for interview, count in rows]
+
+
+def upcoming_interview_of(
+    session: Session, participant_id: int, now: datetime, *, except_interview_id: int | None = None
+) -> Interview | None:
+    """The participant's next interview that is still ahead (a participant belongs to one study)."""
+    query = (
+        select(Interview)
+        .join(Attendee, Attendee.interview_id == Interview.id)
+        .where(
+            Attendee.participant_id == participant_id,
+            Interview.status == InterviewStatus.UPCOMING,
+            Interview.ends_at > now,
+        )
+        .order_by(Interview.starts_at)
+    )
+    if except_interview_id is not None:
+        query = query.where(Interview.id != except_interview_id)
+    return session.scalars(query).first()

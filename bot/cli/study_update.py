@@ -30,6 +30,7 @@ VALUE_OPTIONS = {
     "participants_can_reschedule": "participants_can_reschedule",
     "change_cutoff_hours": "change_cutoff_hours",
     "observer_url": "observer_url",
+    "notetaker_url": "notetaker_url",
     "immediate_scheduling": "immediate_scheduling",
 }
 # How a changed StudySettings field is named in the one-line summary.
@@ -60,6 +61,7 @@ def _screener(path: str) -> str:
 @click.option("--incentive", metavar='"50 EUR"', help="Amount and ISO currency code.")
 @click.option("--no-incentive", is_flag=True, help="Remove the incentive.")
 @click.option("--observer-url", metavar="URL", help='Where teammates watch live ("" removes it).')
+@click.option("--notetaker-url", metavar="URL", help='The notetaker webhook "Send observer bot" calls ("" removes it).')
 @click.option("--immediate-scheduling/--no-immediate-scheduling", default=None, help="Let qualified participants book right after the screener.")
 @click.option("--screener-file", metavar="FILE", help="Screener questions, one per line: Question? | answer A* | answer B (- reads stdin).")
 @json_option

@@ -9,9 +9,14 @@ from dataclasses import dataclass
 from bot.clock import Clock, system_clock
 from bot.services.announcements import AnnouncementService
 from bot.services.booking import BookingService
+from bot.services.composed_emails import ComposedEmailService
+from bot.services.home import HomeService
+from bot.services.interview_changes import InterviewChangeService
+from bot.services.interview_outcomes import InterviewOutcomeService
 from bot.services.interviews import InterviewService
 from bot.services.invitations import InvitationService
 from bot.services.notifications import Mailer, Notifier
+from bot.services.observers import ObserverService
 from bot.services.participants import ParticipantService
 from bot.services.portal import ParticipantPortal
 from bot.services.profiles import ProfileService
@@ -35,12 +40,19 @@ class Services:
     announcements: AnnouncementService
     profiles: ProfileService
     screener: ScreenerService
+    # The interview actions taken from Slack
+    changes: InterviewChangeService
+    outcomes: InterviewOutcomeService
+    composed_emails: ComposedEmailService
+    observers: ObserverService
+    home: HomeService
 
     mailer: Mailer
 
     @classmethod
     def build(cls, db: Database, mailer: Mailer, clock: Clock = system_clock) -> "Services":
-        booking = BookingService(db, clock, Notifier(mailer))
+        notifier = Notifier(mailer)
+        booking = BookingService(db, clock, notifier)
         return cls(
             db=db,
             clock=clock,
@@ -55,4 +67,9 @@ class Services:
             announcements=AnnouncementService(db, clock),
             profiles=ProfileService(db),
             screener=ScreenerService(db),
+            changes=InterviewChangeService(db, clock, notifier, mailer),
+            outcomes=InterviewOutcomeService(db, clock, notifier, mailer),
+            composed_emails=ComposedEmailService(db, clock, notifier, mailer),
+            observers=ObserverService(db, clock),
+            home=HomeService(db, clock),
         )

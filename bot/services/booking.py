@@ -24,7 +24,7 @@ from storage.models import (
     StudyHost,
     TeamMember,
 )
-from storage.queries import overlapping_interviews
+from storage.queries import overlapping_interviews, upcoming_interview_of
 
 
 class BookingService:
@@ -152,16 +152,7 @@ class BookingService:
         return host
 
     def _refuse_second_booking(self, session: Session, study: Study, participant: Participant, now: datetime) -> None:
-        booked = session.scalars(
-            select(Interview)
-            .join(Attendee, Attendee.interview_id == Interview.id)
-            .where(
-                Interview.study_id == study.id,
-                Interview.status == InterviewStatus.UPCOMING,
-                Interview.ends_at > now,
-                Attendee.participant_id == participant.id,
-            )
-        ).first()
+        booked = upcoming_interview_of(session, participant.id, now)
         if booked is not None:
             raise Conflict(
                 f"{participant.name} already has an upcoming interview in this study "

@@ -21,5 +21,13 @@ class InvalidInput(DomainError):
     pass
 
 
+class InvalidField(InvalidInput):
+    """Bad input in one named field of a form, so a modal can show it next to that field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class Conflict(DomainError):
     """The request clashes with the current state (a taken slot, a duplicate, a stale view)."""

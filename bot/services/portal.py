@@ -206,8 +206,9 @@ class ParticipantPortal:
             horizon_days=study.horizon_days, participant_limit=study.participant_limit,
         )
         hosts = [h.member.slack_user_id for h in study.hosts]
-        if moving is not None and moving.organizer is not None:
-            hosts = [moving.organizer.slack_user_id]
+        host = _current_host(moving) if moving is not None else None
+        if host is not None:
+            hosts = [host]
         horizon_end = now + timedelta(days=study.horizon_days + 1)
         busy: dict[str, list[Busy]] = busy_from_interviews(
             queries.busy_intervals(
@@ -215,6 +216,8 @@ class ParticipantPortal:
                 except_interview_id=moving.id if moving is not None else None,
             )
         )
+        # A group slot is joined through its organizer (``BookingService._open_group_slot``), who
+        # stays on it when its host changes; its attendees, the new host included, are busy anyway.
         groups = [
             GroupSlot(interview_id=i.id, host=i.organizer.slack_user_id if i.organizer else "", start=i.starts_at,
                       end=i.ends_at, seated=seated, limit=i.participant_limit)
@@ -227,6 +230,7 @@ class ParticipantPortal:
         slot = self._take(session, study, starts_at, now, moving=interview)
         interview.starts_at, interview.ends_at = slot.start, slot.end
         interview.ical_sequence += 1
+        interview.reschedule_requested_at = None  # done what the team asked
         for attendee in interview.attendees:
             if attendee.role is AttendeeRole.PARTICIPANT:
                 attendee.attendance_confirmed_at = None  # confirmed for the old time, not the new
@@ -258,12 +262,18 @@ class ParticipantPortal:
             raise NotAllowed("This study is closed and is not booking interviews any more. Thank you for your interest.")
 
     def _booking_view(self, study: Study, interview: Interview) -> PortalBooking:
-        deadline = interview.starts_at - timedelta(hours=study.participant_change_cutoff_hours)
-        can_change = study.participants_can_reschedule and self.clock() < deadline
+        now = self.clock()
+        if interview.reschedule_requested_at is not None and now < interview.starts_at:
+            # The team asked them to pick a new time: the study's self-service rules don't apply.
+            can_change, deadline = True, interview.starts_at
+        else:
+            deadline = interview.starts_at - timedelta(hours=study.participant_change_cutoff_hours)
+            can_change = study.participants_can_reschedule and now < deadline
         return PortalBooking(
             interview_id=interview.id, starts_at=interview.starts_at, ends_at=interview.ends_at,
             meeting_url=interview.conferencing_url, meeting_password=interview.conferencing_password,
-            can_change=can_change, change_deadline=deadline if study.participants_can_reschedule else None,
+            can_change=can_change,
+            change_deadline=deadline if study.participants_can_reschedule or can_change else None,
         )
 
 
@@ -282,16 +292,18 @@ def _participant(session: Session, token: str, *, lock: bool = False) -> Partici
 
 
 def _upcoming_interview(session: Session, participant: Participant, now: datetime) -> Interview | None:
-    return session.scalars(
-        select(Interview)
-        .join(Attendee, Attendee.interview_id == Interview.id)
-        .where(Attendee.participant_id == participant.id, Interview.status == InterviewStatus.UPCOMING, Interview.ends_at > now)
-        .order_by(Interview.starts_at)
-    ).first()
+    return queries.upcoming_interview_of(session, participant.id, now)
 
 
 def _seat_of(interview: Interview, participant: Participant) -> Attendee:
     return next(a for a in interview.attendees if a.participant_id == participant.id)
+
+
+def _current_host(interview: Interview) -> str | None:
+    """Who hosts the interview now: its host attendee. After a host change the organizer stays
+    on the interview (as a guest), so the organizer is only the fallback."""
+    host = next((a.slack_user_id for a in interview.attendees if a.role is AttendeeRole.HOST and a.slack_user_id), None)
+    return host or (interview.organizer.slack_user_id if interview.organizer else None)
 
 
 def _participants(interview: Interview) -> int:

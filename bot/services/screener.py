@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.domain import Actor
+from bot.domain import Actor, ScreenerAnswer, ScreenerResponses
 from bot.services import portal
 from bot.services.access import require_team_member
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -52,21 +52,8 @@ class ScreenerState:
     questions: tuple[Question, ...]  # what to ask; empty unless ``step`` is ANSWER
 
 
-@dataclass(frozen=True)
-class ScreenerAnswer:
-    question_id: str
-    question: str  # the question's text when it was answered
-    answer: str
 
 
-@dataclass(frozen=True)
-class ScreenerResponses:
-    participant_id: int
-    name: str
-    email: str
-    status: ParticipantStatus
-    qualified: bool | None  # None until they answer
-    answers: tuple[ScreenerAnswer, ...]  # in the order asked
 
 
 class AnswersInvalid(InvalidInput):

@@ -59,6 +59,7 @@ class SettingsForm(TypedDict, total=False):
     change_cutoff_hours: int | str
     incentive: str  # "50 EUR"; empty for none
     observer_url: str
+    notetaker_url: str
     immediate_scheduling: bool
     screener: str  # one question per line: Question? | answer A* | answer B
 
@@ -83,6 +84,7 @@ class StudySettings:
     change_cutoff_hours: int
     incentive: Incentive | None
     observer_url: str | None
+    notetaker_url: str | None
     immediate_scheduling: bool
     screener: tuple[ScreenerQuestion, ...]
 
@@ -127,6 +129,7 @@ class StudySettings:
             change_cutoff_hours=check("change_cutoff_hours", lambda: fmt.whole(get("change_cutoff_hours"), "The reschedule/cancel cut-off", 0, 720, " hours")),
             incentive=check("incentive", lambda: fmt.parse_incentive(get("incentive"))),
             observer_url=check("observer_url", lambda: fmt.optional_url(get("observer_url"), "The observer link")),
+            notetaker_url=check("notetaker_url", lambda: fmt.optional_url(get("notetaker_url"), "The notetaker webhook")),
             immediate_scheduling=immediate,
             screener=screener,
         )
@@ -144,7 +147,7 @@ class StudySettings:
             min_notice_hours=fmt.format_hours(self.min_notice_minutes), horizon_days=self.horizon_days,
             participant_limit=self.participant_limit, participants_can_reschedule=self.participants_can_reschedule,
             change_cutoff_hours=self.change_cutoff_hours, incentive=str(self.incentive or ""),
-            observer_url=self.observer_url or "", immediate_scheduling=self.immediate_scheduling,
+            observer_url=self.observer_url or "", notetaker_url=self.notetaker_url or "", immediate_scheduling=self.immediate_scheduling,
             screener=fmt.format_screener(self.screener),
         )
 
@@ -161,7 +164,7 @@ def settings_of(study: Study) -> StudySettings:
         participants_can_reschedule=study.participants_can_reschedule,
         change_cutoff_hours=study.participant_change_cutoff_hours,
         incentive=Incentive(amount, currency) if amount is not None and currency else None,
-        observer_url=study.observer_url, immediate_scheduling=study.immediate_scheduling,
+        observer_url=study.observer_url, notetaker_url=study.notetaker_url, immediate_scheduling=study.immediate_scheduling,
         screener=tuple(ScreenerQuestion(q["question"], tuple(q["choices"]), tuple(q["qualifying"])) for q in study.screener or []),
     )
 
@@ -253,6 +256,7 @@ class StudySettingsService:
         study.incentive_amount = settings.incentive.amount if settings.incentive else None
         study.incentive_currency = settings.incentive.currency if settings.incentive else None
         study.observer_url, study.immediate_scheduling = settings.observer_url, settings.immediate_scheduling
+        study.notetaker_url = settings.notetaker_url
         study.screener = _stored_screener(settings.screener, old_ids)
         session.add(study)
         try:

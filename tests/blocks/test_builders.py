@@ -9,10 +9,10 @@ import pytest
 from blocks import text
 from blocks.activity import sentence
 from blocks.ids import (
+    ActionChoice,
     BadValue,
     InterviewRef,
     ListPosition,
-    ActionChoice,
     TimelinePosition,
 )
 from blocks.interview_details import MAX_ATTENDEE_ROWS, interview_details_view

@@ -133,9 +133,9 @@ def test_a_whole_form_reports_every_problem_at_once() -> None:
     errors = problems(
         name=" ", new_team_name="", hosts=[{"slack_user_id": ADA, "url": "ftp://x"}], timezone="Nowhere",
         availability="Mon 18:00-09:00", buffer_minutes="-5", incentive="5 ABC", observer_url="not a link",
-        immediate_scheduling=True, screener="",
+        notetaker_url="javascript:alert(1)", immediate_scheduling=True, screener="",
     )
-    assert set(errors) == {"name", "team_id", f"host_url:{ADA}", "timezone", "availability", "buffer_minutes", "incentive", "observer_url", "screener"}
+    assert set(errors) == {"name", "team_id", f"host_url:{ADA}", "timezone", "availability", "buffer_minutes", "incentive", "observer_url", "notetaker_url", "screener"}
     assert errors["buffer_minutes"] == "The buffer between interviews can't be negative."
     assert "Immediate Scheduling" in errors["screener"]
 
@@ -267,3 +267,10 @@ def test_update_changes_only_what_is_given(services: Services, seeded: Seed, db:
         service.update(CHANNEL, SettingsForm(availability="Mon 22:00-02:00", buffer_minutes="-1"), CLI)
     assert set(raised.value.errors) == {"availability", "buffer_minutes"}
     assert services.studies.get(seeded.study_id).duration_minutes == 60
+
+
+def test_the_notetaker_webhook_is_set_and_removed_like_the_observer_link(services: Services, seeded: Seed, db: Database) -> None:
+    service = StudySettingsService(db)
+    result = service.update(str(seeded.study_id), SettingsForm(notetaker_url="https://notes.example.com/hook"), CLI)
+    assert result.changed == ("notetaker_url",) and result.settings.notetaker_url == "https://notes.example.com/hook"
+    assert service.update(str(seeded.study_id), SettingsForm(notetaker_url=""), CLI).settings.notetaker_url is None

@@ -56,3 +56,13 @@ def test_from_the_home_tab_a_modal_is_opened_not_pushed(slack: SlackClient, serv
     opened = slack.fake.wait_for("views.open")[0].params["view"]
     assert opened["title"]["text"] == "Interview details"
     assert slack.fake.calls_to("views.push") == []
+
+
+def test_a_refusal_right_after_the_ack_still_answers_200_at_once(slack: SlackClient, services: Services, seeded: Seed) -> None:
+    """Bolt resets an ack whose listener then raises; the refusal must not cost a 404 or a wait."""
+    interview_id = _book(services, seeded)
+    choice = ActionChoice(action=InterviewAction.CANCEL, interview_id=interview_id).encode()
+    for _ in range(5):
+        response = slack.action("interview.act.cancel", user=OUTSIDER, value=choice)
+        assert response.status_code == 200 and response.elapsed.total_seconds() < 2
+    assert len(slack.fake.wait_for("response_url", count=5)) == 5

@@ -1,0 +1,393 @@
+"""`ComposedEmailService`: prefills, placeholders, what is queued and when it is written to the
+timeline, the incentive and its second-incentive confirmation, and every refusal."""
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import or_, select
+
+from bot.domain import Actor, InterviewAction, MemberProfile
+from bot.integrations.email import FileTransport
+from bot.jobs.deliverers import EmailDeliverer
+from bot.jobs.outbox_worker import OutboxWorker
+from bot.services import Services
+from bot.services.composed_emails import (
+    ComposedEmailService,
+    Confirmation,
+    EmailDraft,
+    IncentiveAlreadySent,
+    IncentiveDraft,
+    InvalidField,
+    text_to_html,
+)
+from bot.services.errors import Conflict, NotAllowed
+from bot.services.interview_actions import Seen, StaleView
+from bot.services.notifications import Notifier
+from storage.db import Database
+from storage.enums import ActivityKind, ActorKind, InterviewStatus, OutboxKind, OutboxStatus
+from storage.models import ActivityEvent, Attendee, Interview, OutboxItem, Participant, Study
+from tests.conftest import ADA, CLI, OUTSIDER, WORKSPACE, MovableClock, Seed, berlin
+
+A = InterviewAction
+ADA_ACTOR = Actor.slack_user(WORKSPACE, ADA)
+NORA_WHEN = "Wed 6 March 2030, 10:00–10:45 (Europe/Berlin)"
+
+
+@pytest.fixture
+def composed(services: Services) -> ComposedEmailService:
+    return ComposedEmailService(services.db, services.clock, Notifier(services.mailer), services.mailer)
+
+
+@pytest.fixture
+def interview_id(services: Services, seeded: Seed) -> int:
+    services.profiles.remember(WORKSPACE, {ADA: MemberProfile("Ada Lovelace", "ada@example.com")})
+    return _book(services, seeded, "nora@example.com")
+
+
+def _book(services: Services, seeded: Seed, email: str, day: int = 6) -> int:
+    return services.booking.book(
+        study_ref=seeded.study_id, participant_email=email, starts_at=berlin(day, 10), host_id=ADA, actor=CLI,
+    ).interview_id
+
+
+def _emails(db: Database, interview_id: int) -> list[OutboxItem]:
+    with db.transaction() as session:
+        return list(session.scalars(
+            select(OutboxItem).where(
+                OutboxItem.interview_id == interview_id, OutboxItem.kind == OutboxKind.EMAIL,
+                or_(OutboxItem.idempotency_key.like("email:composed:%"), OutboxItem.idempotency_key.like("email:incentive:%")),
+            ).order_by(OutboxItem.id)
+        ))
+
+
+def _participant_id(db: Database, email: str) -> int:
+    with db.transaction() as session:
+        return session.scalars(select(Participant.id).where(Participant.email == email)).one()
+
+
+def _events(db: Database, interview_id: int, kind: ActivityKind) -> list[ActivityEvent]:
+    with db.transaction() as session:
+        return list(session.scalars(
+            select(ActivityEvent).where(ActivityEvent.interview_id == interview_id, ActivityEvent.kind == kind)
+        ))
+
+
+def _draft(kind: InterviewAction = A.CUSTOM_EMAIL, subject: str = "Hello {name}", body: str = "Hi {name}, see you {time}.", **kw: Any) -> EmailDraft:
+    return EmailDraft(kind=kind, subject=subject, body=body, **kw)
+
+
+# ---------------------------------------------------------------- prefills
+
+
+def test_reminder_prefill_names_the_time_the_meeting_link_and_how_to_change_it(composed: ComposedEmailService, interview_id: int) -> None:
+    form = composed.compose_form(interview_id, ADA_ACTOR, A.REMINDER_EMAIL)
+    assert form.subject == "Reminder: your {study} interview, {time}"
+    for placeholder in ("{name}", "{time}", "{meeting_link}", "{manage_link}"):
+        assert placeholder in form.body
+    assert "Ada Lovelace, for the {study} team" in form.body
+    assert form.reply_to == "Ada Lovelace <ada@example.com>"
+    assert form.study_name == "Checkout redesign" and form.interview.id == interview_id
+
+
+def test_reschedule_request_prefill_asks_for_a_new_time_through_their_link(composed: ComposedEmailService, interview_id: int) -> None:
+    form = composed.compose_form(interview_id, ADA_ACTOR, A.RESCHEDULE_EMAIL)
+    assert "{scheduling_link}" in form.body and "We need to move" in form.body
+    assert "new time" in form.subject
+
+
+def test_reminder_prefill_leaves_out_the_meeting_link_when_there_is_none(composed: ComposedEmailService, interview_id: int, db: Database) -> None:
+    with db.transaction() as session:
+        session.get(Interview, interview_id).conferencing_url = None
+    body = composed.compose_form(interview_id, ADA_ACTOR, A.REMINDER_EMAIL).body
+    assert "{meeting_link}" not in body and "{manage_link}" in body
+
+
+# ---------------------------------------------------------------- sending
+
+
+def test_send_queues_one_plain_email_with_placeholders_filled_and_reply_to_the_teammate(
+    composed: ComposedEmailService, interview_id: int, db: Database, services: Services,
+) -> None:
+    body = "Hi {name},\n\nYour {study} interview: {time}\nJoin: {meeting_link}\nNew time? {scheduling_link}\n<b>not bold</b> & more"
+    result = composed.send(interview_id, ADA_ACTOR, _draft(body=body), request_id="V1")
+
+    assert result.changed and len(result.outbox_ids) == 1
+    [item] = _emails(db, interview_id)
+    payload = item.payload
+    assert payload["to"] == ["Nora Quist <nora@example.com>"]
+    assert payload["subject"] == "Hello Nora Quist"
+    assert payload["sender"] == "Checkout redesign team <interviews@example.com>"
+    assert payload["reply_to"] == "Ada Lovelace <ada@example.com>"
+    assert "invite" not in payload
+    text = payload["text"]
+    assert "Hi Nora Quist," in text and f"Your Checkout redesign interview: {NORA_WHEN}" in text
+    assert "Join: https://meet.example.com/ada" in text
+    link = text.split("New time? ")[1].split()[0]
+    assert services.portal.state(link.rsplit("/", 1)[-1]).participant_name == "Nora Quist"
+    assert "&lt;b&gt;not bold&lt;/b&gt; &amp; more" in payload["html"] and "<b>" not in payload["html"]
+    assert f'<a href="{link}"' in payload["html"] and '<a href="https://meet.example.com/ada"' in payload["html"]
+    assert payload["timeline"] == {
+        "kind": "email_sent", "details": {"template": "custom_email", "subject": "Hello Nora Quist", "to": "Nora Quist"},
+        "actor_kind": "member", "actor_slack_user_id": ADA, "actor_name": None,
+    }
+
+
+def test_the_timeline_event_is_written_when_the_email_has_left(
+    composed: ComposedEmailService, interview_id: int, db: Database, clock: MovableClock, tmp_path: Path,
+) -> None:
+    result = composed.send(interview_id, ADA_ACTOR, _draft(A.REMINDER_EMAIL, subject="Soon: {time}"), request_id="V1")
+    assert _events(db, interview_id, ActivityKind.REMINDER_SENT) == []
+
+    worker = OutboxWorker(db, clock, {OutboxKind.EMAIL: EmailDeliverer(FileTransport(tmp_path))})
+    [state] = worker.deliver_now(result.outbox_ids)
+
+    assert state.status is OutboxStatus.SENT and len(list(tmp_path.glob("*.eml"))) == 1
+    [event] = _events(db, interview_id, ActivityKind.REMINDER_SENT)
+    assert event.actor_kind is ActorKind.MEMBER and event.actor_slack_user_id == ADA
+    assert event.details == {"template": "reminder", "subject": f"Soon: {NORA_WHEN}", "to": "Nora Quist"}
+
+
+def test_a_repeated_submission_sends_nothing_twice(composed: ComposedEmailService, interview_id: int, db: Database) -> None:
+    first = composed.send(interview_id, ADA_ACTOR, _draft(), request_id="V1")
+    again = composed.send(interview_id, ADA_ACTOR, _draft(), request_id="V1")
+    assert first.changed and not again.changed and again.outbox_ids == ()
+    assert len(_emails(db, interview_id)) == 1
+    assert composed.send(interview_id, ADA_ACTOR, _draft(), request_id="V2").changed  # a new modal is a new email
+    assert len(_emails(db, interview_id)) == 2
+
+
+def test_time_is_in_the_participants_own_zone_with_the_zone_named(composed: ComposedEmailService, interview_id: int, db: Database) -> None:
+    with db.transaction() as session:
+        session.scalars(select(Participant).where(Participant.email == "nora@example.com")).one().timezone = "America/New_York"
+    preview = composed.preview(interview_id, ADA_ACTOR, _draft(body="{time}"))
+    assert preview.text == "Wed 6 March 2030, 04:00–04:45 (America/New_York)"
+    assert (preview.name, preview.address, preview.subject) == ("Nora Quist", "nora@example.com", "Hello Nora Quist")
+
+
+def test_without_a_known_teammate_address_there_is_no_reply_to(composed: ComposedEmailService, services: Services, seeded: Seed, db: Database) -> None:
+    interview_id = _book(services, seeded, "otto@example.com")
+    composed.send(interview_id, Actor.slack_user(WORKSPACE, "U0BO"), _draft(), request_id="V1")
+    [item] = _emails(db, interview_id)
+    assert "reply_to" not in item.payload
+
+
+def test_group_slot_emails_each_chosen_participant_their_own_copy(
+    composed: ComposedEmailService, services: Services, seeded: Seed, db: Database,
+) -> None:
+    with db.transaction() as session:
+        session.get(Study, seeded.study_id).participant_limit = 3
+    interview_id = _book(services, seeded, "nora@example.com")
+    assert _book(services, seeded, "otto@example.com") == interview_id
+    nora, otto = _participant_id(db, "nora@example.com"), _participant_id(db, "otto@example.com")
+
+    composed.send(interview_id, ADA_ACTOR, _draft(recipients=(otto, nora)), request_id="V1")
+    sent = {tuple(i.payload["to"]): i.payload["text"] for i in _emails(db, interview_id)}
+    assert sent == {
+        ("Otto Berg <otto@example.com>",): f"Hi Otto Berg, see you {NORA_WHEN}.\n",
+        ("Nora Quist <nora@example.com>",): f"Hi Nora Quist, see you {NORA_WHEN}.\n",
+    }
+    with pytest.raises(InvalidField) as none:
+        composed.send(interview_id, ADA_ACTOR, _draft(recipients=()), request_id="V2")
+    with pytest.raises(InvalidField) as unchosen:
+        composed.send(interview_id, ADA_ACTOR, _draft(recipients=None), request_id="V3")
+    assert none.value.field == unchosen.value.field == "recipients"
+
+
+@pytest.mark.parametrize(("subject", "body", "field", "words"), [
+    ("Hi", "Dear {nmae}", "body", "{nmae} is not a placeholder"),
+    ("Hi {Name}", "Hello", "subject", "{Name} is not a placeholder"),
+    ("Hi", "   \n ", "body", "Please write a message"),
+    ("", "Hello", "subject", "Please write a subject"),
+    ("Two\nlines", "Hello", "subject", "one line"),
+    ("x" * 201, "Hello", "subject", "under 200 characters"),
+    ("Hi", "x" * 5001, "body", "under 5,000 characters"),
+])
+def test_bad_drafts_name_the_field_and_queue_nothing(
+    composed: ComposedEmailService, interview_id: int, db: Database, subject: str, body: str, field: str, words: str,
+) -> None:
+    with pytest.raises(InvalidField) as refused:
+        composed.send(interview_id, ADA_ACTOR, _draft(subject=subject, body=body), request_id="V1")
+    assert refused.value.field == field and words in refused.value.message
+    assert _emails(db, interview_id) == []
+
+
+def test_a_body_of_exactly_5000_characters_and_unknown_braces_that_are_not_placeholders_are_fine(composed: ComposedEmailService, interview_id: int) -> None:
+    assert composed.send(interview_id, ADA_ACTOR, _draft(body="{ not one } {} " + "x" * 4985), request_id="V1").changed
+
+
+def test_meeting_link_placeholder_needs_a_meeting_link(composed: ComposedEmailService, interview_id: int, db: Database) -> None:
+    with db.transaction() as session:
+        session.get(Interview, interview_id).conferencing_url = None
+    with pytest.raises(InvalidField, match="no meeting link"):
+        composed.preview(interview_id, ADA_ACTOR, _draft(body="Join {meeting_link}"))
+
+
+def test_a_reminder_for_an_interview_that_is_over_is_refused(composed: ComposedEmailService, interview_id: int, clock: MovableClock) -> None:
+    clock.advance(days=2)
+    with pytest.raises(Conflict, match="reminder"):
+        composed.compose_form(interview_id, ADA_ACTOR, A.REMINDER_EMAIL)
+    missed = composed.compose_form(interview_id, ADA_ACTOR, A.RESCHEDULE_EMAIL)
+    assert "We missed you" in missed.body and "{scheduling_link}" in missed.body
+
+
+def test_outsiders_and_stale_views_are_refused(composed: ComposedEmailService, interview_id: int, db: Database) -> None:
+    with pytest.raises(NotAllowed):
+        composed.send(interview_id, Actor.slack_user(WORKSPACE, OUTSIDER), _draft(), request_id="V1")
+    with pytest.raises(StaleView):
+        composed.send(interview_id, ADA_ACTOR, _draft(), request_id="V1", seen=Seen(berlin(7, 10), InterviewStatus.UPCOMING))
+    assert _emails(db, interview_id) == []
+
+
+def test_text_to_html_escapes_and_links_without_trailing_punctuation() -> None:
+    html = str(text_to_html("Hi <Nora> & co,\nsee https://x.example/a?b=1&c=2.\n\n(http://y.example/p)"))
+    assert html == (
+        '<p style="margin:0 0 16px 0;">Hi &lt;Nora&gt; &amp; co,<br>\n'
+        'see <a href="https://x.example/a?b=1&amp;c=2" style="color:#1d4ed8;">https://x.example/a?b=1&amp;c=2</a>.</p>\n'
+        '<p style="margin:0 0 16px 0;">(<a href="http://y.example/p" style="color:#1d4ed8;">http://y.example/p</a>)</p>'
+    )
+    assert "<a" not in str(text_to_html("javascript:alert(1) <a href=x>"))
+
+
+# ---------------------------------------------------------------- incentive
+
+
+@pytest.fixture
+def completed_id(interview_id: int, db: Database, seeded: Seed, clock: MovableClock) -> int:
+    with db.transaction() as session:
+        study = session.get(Study, seeded.study_id)
+        study.incentive_amount, study.incentive_currency = Decimal("25"), "EUR"
+        session.get(Interview, interview_id).status = InterviewStatus.COMPLETED
+    clock.advance(days=2)
+    return interview_id
+
+
+def _incentive(**kw: Any) -> IncentiveDraft:
+    values: dict[str, Any] = dict(participant_id=None, amount="25.00", currency="eur", code="THANKS-42", claim_url=None,
+                                  message="Hi {name}, thank you for {study}!")
+    values.update(kw)
+    return IncentiveDraft(**values)
+
+
+def _seat(db: Database, interview_id: int) -> Attendee:
+    with db.transaction() as session:
+        return session.scalars(select(Attendee).where(Attendee.interview_id == interview_id, Attendee.participant_id.is_not(None))).one()
+
+
+def test_incentive_form_prefills_the_studys_incentive(composed: ComposedEmailService, completed_id: int) -> None:
+    form = composed.incentive_form(completed_id, ADA_ACTOR)
+    assert (form.amount, form.currency, form.sent) == ("25.00", "EUR", ())
+    assert "{name}" in form.message and "thank" in form.message.lower()
+
+
+def test_incentive_is_emailed_marked_on_the_seat_and_told_in_the_cards_thread(
+    composed: ComposedEmailService, completed_id: int, db: Database, clock: MovableClock,
+) -> None:
+    result = composed.send_incentive(completed_id, ADA_ACTOR, _incentive(claim_url="https://gift.example/claim/9"), request_id="V1")
+
+    assert result.changed and [p.incentive_sent for p in result.interview.participants] == [True]
+    seat = _seat(db, completed_id)
+    assert seat.incentive_sent_at == clock()
+    assert seat.incentive == {"amount": "25.00", "currency": "EUR", "code": "THANKS-42", "claim_url": "https://gift.example/claim/9"}
+    [email] = _emails(db, completed_id)
+    payload = email.payload
+    assert payload["subject"] == "Your thank-you for the Checkout redesign interview"
+    assert payload["text"].startswith("Hi Nora Quist, thank you for Checkout redesign!")
+    assert "Amount: 25.00 EUR" in payload["text"] and "Code: THANKS-42" in payload["text"]
+    assert 'href="https://gift.example/claim/9"' in payload["html"]
+    assert payload["timeline"]["kind"] == "incentive_sent"
+    assert payload["timeline"]["details"] == {"to": "Nora Quist", "amount": "25.00", "currency": "EUR"}
+    with db.transaction() as session:
+        posts = [i.payload for i in session.scalars(select(OutboxItem).where(OutboxItem.kind == OutboxKind.SLACK_POST, OutboxItem.id.in_(result.outbox_ids)))]
+    assert {"card": completed_id} in posts
+    assert {"note": {"kind": "incentive_sent", "by": ADA, "to": "Nora Quist"}, "interview_id": completed_id} in posts
+
+
+def test_a_second_incentive_needs_the_confirmation_of_the_one_shown(
+    composed: ComposedEmailService, completed_id: int, db: Database, clock: MovableClock,
+) -> None:
+    composed.send_incentive(completed_id, ADA_ACTOR, _incentive(), request_id="V1")
+    first_sent = _seat(db, completed_id).incentive_sent_at
+    assert first_sent is not None
+    with pytest.raises(IncentiveAlreadySent) as asked:
+        composed.send_incentive(completed_id, ADA_ACTOR, _incentive(code="AGAIN"), request_id="V2")
+    assert asked.value.previous.sent_at == first_sent and asked.value.previous.details["code"] == "THANKS-42"
+    assert len(_emails(db, completed_id)) == 1
+
+    participant = _participant_id(db, "nora@example.com")
+    stale = Confirmation(participant, int(first_sent.timestamp()) - 60)  # confirmed some other incentive
+    with pytest.raises(IncentiveAlreadySent):
+        composed.send_incentive(completed_id, ADA_ACTOR, _incentive(code="AGAIN"), request_id="V2", confirmed=stale)
+
+    clock.advance(minutes=5)
+    confirmed = Confirmation(participant, int(first_sent.timestamp()))
+    second = composed.send_incentive(completed_id, ADA_ACTOR, _incentive(code="AGAIN"), request_id="V2", confirmed=confirmed)
+    again = composed.send_incentive(completed_id, ADA_ACTOR, _incentive(code="AGAIN"), request_id="V2", confirmed=confirmed)
+    assert second.changed and not again.changed and again.outbox_ids == ()
+    assert len(_emails(db, completed_id)) == 2
+    assert _seat(db, completed_id).incentive == {"amount": "25.00", "currency": "EUR", "code": "AGAIN"}
+
+
+def test_a_repeated_first_incentive_submission_is_not_taken_for_a_second_incentive(composed: ComposedEmailService, completed_id: int, db: Database) -> None:
+    composed.send_incentive(completed_id, ADA_ACTOR, _incentive(), request_id="V1")
+    assert not composed.send_incentive(completed_id, ADA_ACTOR, _incentive(), request_id="V1").changed
+    assert len(_emails(db, completed_id)) == 1
+
+
+@pytest.mark.parametrize(("changes", "field", "words"), [
+    ({"amount": "abc"}, "amount", "as a number"),
+    ({"amount": "0"}, "amount", "more than zero"),
+    ({"amount": "-5"}, "amount", "more than zero"),
+    ({"amount": "1.234"}, "amount", "two decimals"),
+    ({"amount": "NaN"}, "amount", "more than zero"),
+    ({"currency": "EURO"}, "currency", "three-letter code"),
+    ({"currency": "€"}, "currency", "three-letter code"),
+    ({"code": None}, "code", "a code or a claim link"),
+    ({"code": None, "claim_url": "ftp://gift.example/x"}, "claim_url", "https://"),
+    ({"message": " "}, "message", "Please write a message"),
+    ({"message": "Hi {first_name}"}, "message", "{first_name} is not a placeholder"),
+])
+def test_bad_incentives_name_the_field_and_change_nothing(
+    composed: ComposedEmailService, completed_id: int, db: Database, changes: dict[str, Any], field: str, words: str,
+) -> None:
+    with pytest.raises(InvalidField) as refused:
+        composed.send_incentive(completed_id, ADA_ACTOR, _incentive(**changes), request_id="V1")
+    assert refused.value.field == field and words in refused.value.message
+    assert _emails(db, completed_id) == [] and _seat(db, completed_id).incentive_sent_at is None
+
+
+def test_amounts_are_read_as_people_write_them(composed: ComposedEmailService, completed_id: int, db: Database) -> None:
+    composed.send_incentive(completed_id, ADA_ACTOR, _incentive(amount=" 12,5 ", currency=" usd", code=None, claim_url="https://gift.example/c"), request_id="V1")
+    assert _seat(db, completed_id).incentive == {"amount": "12.50", "currency": "USD", "claim_url": "https://gift.example/c"}
+
+
+def test_incentive_only_after_a_completed_interview(composed: ComposedEmailService, interview_id: int, db: Database) -> None:
+    with pytest.raises(Conflict, match="completed"):
+        composed.send_incentive(interview_id, ADA_ACTOR, _incentive(), request_id="V1")
+    with pytest.raises(NotAllowed):
+        composed.incentive_form(interview_id, Actor.slack_user(WORKSPACE, OUTSIDER))
+    assert _emails(db, interview_id) == []
+
+
+def test_group_incentive_goes_to_the_chosen_participant_only(composed: ComposedEmailService, services: Services, seeded: Seed, db: Database, clock: MovableClock) -> None:
+    with db.transaction() as session:
+        session.get(Study, seeded.study_id).participant_limit = 3
+    interview_id = _book(services, seeded, "nora@example.com")
+    _book(services, seeded, "otto@example.com")
+    with db.transaction() as session:
+        session.get(Interview, interview_id).status = InterviewStatus.COMPLETED
+    clock.advance(days=2)
+    otto = _participant_id(db, "otto@example.com")
+
+    with pytest.raises(InvalidField) as unchosen:
+        composed.send_incentive(interview_id, ADA_ACTOR, _incentive(), request_id="V1")
+    assert unchosen.value.field == "participant"
+    composed.send_incentive(interview_id, ADA_ACTOR, _incentive(participant_id=otto), request_id="V1")
+
+    [email] = _emails(db, interview_id)
+    assert email.payload["to"] == ["Otto Berg <otto@example.com>"]
+    form = composed.incentive_form(interview_id, ADA_ACTOR)
+    assert [(s.participant_id, s.name) for s in form.sent] == [(otto, "Otto Berg")]
+    assert clock() - timedelta(seconds=1) < form.sent[0].sent_at <= clock()
