@@ -57,6 +57,12 @@ def sentence(event: ActivityView) -> str:
     if kind is ActivityKind.CANCELED:
         reason = _detail(event, "reason")
         return f"{who} canceled the interview" + (f": “{reason}”" if reason else "")
+    if kind is ActivityKind.REMINDER_SENT and event.details.get("offset"):
+        before = text.duration(int(event.details.get("offset") or 0))
+        return f"{who} sent the {before} reminder to {_detail(event, 'to', 'the participant')}"
+    if kind is ActivityKind.COMPLETED and event.details.get("attended"):
+        names = _names(event, "attended")
+        return f"{who} confirmed {names} attended"
     if kind is ActivityKind.EMAIL_SENT or kind is ActivityKind.REMINDER_SENT:
         what = _detail(event, "template", "an email").replace("_", " ")
         subject = f" (“{_detail(event, 'subject')}”)" if event.details.get("subject") else ""

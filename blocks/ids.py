@@ -39,7 +39,7 @@ def action_button_id(action: InterviewAction) -> str:
 
 
 # Every action button, whatever the action: one listener decodes its ``ActionChoice``.
-ACTION_BUTTON = re.compile(r"^interview\.act\.[a-z_]+$")
+ACTION_BUTTON = re.compile(r"^interview\.act\.[a-z_]+(\.\d+)?$")  # ".3": one of several (ratings)
 
 
 class CallbackId(StrEnum):
@@ -116,6 +116,7 @@ class ActionChoice(_Value):
     interview_id: int = Field(ge=1)
     seen_start: int | None = Field(default=None, ge=0)  # Unix seconds
     seen_status: InterviewStatus | None = None
+    value: int | None = Field(default=None, ge=0, le=1000)  # e.g. the rating a button gives
 
 
 class ActionModalState(_Value):

@@ -6,14 +6,17 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
+    ButtonElement,
+    ConfirmObject,
     ContextBlock,
     MarkdownTextObject,
     SectionBlock,
 )
 
 from blocks import text
+from blocks.ids import ActionChoice, action_button_id
 from blocks.interview_actions import controls, view_details_button
-from bot.domain import InterviewSummary
+from bot.domain import InterviewAction, InterviewSummary
 from storage.enums import InterviewStatus
 
 
@@ -80,6 +83,13 @@ def _when(note: dict[str, Any], key: str) -> str:
     return text.date_token(datetime.fromisoformat(str(note[key])))
 
 
+_RSVP_WORDS = {
+    "accepted": "accepted the invite ✓",
+    "tentative": "answered Maybe (attendance unknown)",
+    "declined": "declined the invite ✗",
+}
+
+
 def thread_note(note: dict[str, Any]) -> str:
     """One line for the card's thread, from the structured note a service queued."""
     who = _actor(note)
@@ -110,9 +120,67 @@ def thread_note(note: dict[str, Any]) -> str:
         return f"Marked completed by {who}."
     if kind == "incentive_sent":
         return f"{who} sent the incentive to {text.escape(str(note.get('to') or 'the participant'))}."
+    if kind == "rsvp":
+        return f"{who} {_RSVP_WORDS.get(str(note.get('status')), 'changed their RSVP')}."
+    if kind == "attendance_confirmed":
+        return f"{who} confirmed attendance ✓✓"
+    if kind == "reminder_sent":
+        before = text.duration(int(note.get("offset_minutes") or 0))
+        return f"Reminder sent to {text.escape(str(note.get('to') or 'the participant'))} ({before} before)."
+    if kind == "auto_completed":
+        return "The interview has ended and is marked completed."
+    if kind == "rated":
+        return f"{who} rated the session {int(note.get('rating') or 0)}/5."
+    if kind == "attended":
+        return f"{who} confirmed the participant attended."
+    if kind == "unconfirmed":
+        names = ", ".join(text.escape(str(n)) for n in note.get("participants") or []) or "The participant"
+        return f"⚠️ {names} {'has' if len(note.get('participants') or []) <= 1 else 'have'} not confirmed attendance yet."
+    if kind == "prompt":
+        again = "Reminder: " if note.get("again") else ""
+        return f"{again}How did it go? Rate the session and confirm attendance."
     if kind == "observer_bot":
         if note.get("ok"):
             return f"The observer bot was sent to the meeting by {who}."
         error = text.escape(text.truncate(str(note.get("error") or "no answer"), 300))
         return f"The observer bot could not be sent to the meeting ({error})."
     return f"{who}: {text.escape(str(kind))}"
+
+
+def _buttons(summary: InterviewSummary, *pairs: tuple[InterviewAction, str, str | None, int | None]) -> ActionsBlock:
+    elements = []
+    for action, label, style, value in pairs:
+        choice = ActionChoice(
+            action=action, interview_id=summary.id, seen_start=int(summary.starts_at.timestamp()),
+            seen_status=summary.status, value=value,
+        )
+        button_id = action_button_id(action) + (f".{value}" if value is not None else "")
+        confirm = None
+        if action is InterviewAction.RELEASE_SLOT:
+            confirm = ConfirmObject(
+                title="Release this slot?", confirm="Release it", deny="Keep it",
+                text="The interview is canceled, the participant is told, and the time is offered to others.",
+            )
+        elements.append(ButtonElement(text=label, action_id=button_id, value=choice.encode(), style=style, confirm=confirm))
+    return ActionsBlock(block_id=f"note.{summary.id}.actions", elements=elements)
+
+
+def thread_note_blocks(note: dict[str, Any], summary: InterviewSummary) -> list[Block] | None:
+    """The note with one-click answers, for the notes that ask the team something; None for
+    plain lines (and for asks that no longer apply, e.g. a decline after a cancellation)."""
+    kind = note.get("kind")
+    line = SectionBlock(text=MarkdownTextObject(text=text.truncate(thread_note(note), 3000)))
+    A = InterviewAction
+    if kind == "rsvp" and note.get("status") == "declined" and summary.status is InterviewStatus.UPCOMING and not summary.has_ended:
+        return [line, _buttons(summary, (A.ASK_TO_RESCHEDULE, "Ask to reschedule", "primary", None))]
+    if kind == "unconfirmed" and summary.status is InterviewStatus.UPCOMING and not summary.has_started:
+        return [line, _buttons(summary, (A.SEND_REMINDER_NOW, "Send reminder", "primary", None),
+                               (A.RELEASE_SLOT, "Release slot", "danger", None))]
+    if kind == "prompt" and summary.status in (InterviewStatus.COMPLETED, InterviewStatus.UPCOMING):
+        rating = _buttons(summary, *((A.RATE, "★" * n, None, n) for n in range(1, 6)))
+        rating.block_id = f"note.{summary.id}.rating"
+        attendance = [(A.CONFIRM_ATTENDED, "Attended", "primary", None), (A.MARK_NO_SHOW, "No-show", None, None)]
+        if summary.features.has_incentive and summary.participants:
+            attendance.append((A.INCENTIVE_EMAIL, "Send incentive", None, None))
+        return [line, rating, _buttons(summary, *attendance)]
+    return None

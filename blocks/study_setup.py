@@ -62,6 +62,9 @@ class SetupBlock(StrEnum):
     NOTETAKER_URL = "setup.notetaker_url"
     IMMEDIATE = "setup.immediate"
     SCREENER = "setup.screener"
+    REMINDERS = "setup.reminders"
+    COMPLETION_GRACE = "setup.completion_grace"
+    UNCONFIRMED_WARNING = "setup.unconfirmed_warning"
 
 
 def host_block(kind: SetupBlock, user_id: str) -> str:
@@ -102,6 +105,9 @@ class SetupValues:
     notetaker_url: str = ""
     immediate: bool = False
     screener: str = ""
+    reminders: str = "24h, 1h"
+    completion_grace: str = "30"
+    unconfirmed_warning_hours: str = ""  # empty: off
 
 
 def _input(block: str, label: str, element: object, *, hint: str | None = None, optional: bool = True, dispatch: bool = False) -> InputBlock:
@@ -214,6 +220,15 @@ def setup_modal(channel_id: str, values: SetupValues, teams: Sequence[TeamChoice
         _plain(SetupBlock.SCREENER, "Screener", values.screener, multiline=True, max_length=3000,
                placeholder="Do you shop online? | Weekly* | Monthly* | Never",
                hint="One question per line, then its answers after |. Mark the answers that qualify with *."),
+        HeaderBlock(block_id="setup.follow_up", text="Reminders and follow-up"),
+        _plain(SetupBlock.REMINDERS, "Reminder emails", values.reminders, placeholder="e.g. 24h, 1h", max_length=100,
+               hint="How long before each interview participants and hosts are reminded (up to 5; \"none\" for no reminders)."),
+        _number(SetupBlock.COMPLETION_GRACE, "Mark completed automatically after (minutes)", values.completion_grace,
+                hint="Minutes after an interview ends before it is marked completed, unless someone marked it a no-show."),
+        _input(SetupBlock.UNCONFIRMED_WARNING, "Warn about unconfirmed attendance (hours before)",
+               NumberInputElement(action_id=ActionId.SETUP_FIELD, is_decimal_allowed=False,
+                                  initial_value=values.unconfirmed_warning_hours or None),
+               hint="Optional: tell the channel when a participant hasn't confirmed this many hours before. Empty: off."),
     ]
     return View(
         type="modal", callback_id=CallbackId.STUDY_SETUP, private_metadata=metadata,

@@ -81,4 +81,7 @@ def read_state(state: object) -> SetupValues:
         notetaker_url=_text(values, SetupBlock.NOTETAKER_URL),
         immediate=bool(_selected(values, SetupBlock.IMMEDIATE)),
         screener=_text(values, SetupBlock.SCREENER),
+        reminders=_text(values, SetupBlock.REMINDERS),
+        completion_grace=_text(values, SetupBlock.COMPLETION_GRACE),
+        unconfirmed_warning_hours=_text(values, SetupBlock.UNCONFIRMED_WARNING),
     )

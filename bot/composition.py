@@ -1,13 +1,16 @@
 """Building the application's objects from the settings, in one place."""
 
+from datetime import timedelta
+
 from slack_sdk import WebClient
 
 from bot.clock import Clock, system_clock
 from bot.integrations.email import transport_from_settings
 from bot.integrations.notetaker import NotetakerClient
 from bot.jobs.deliverers import EmailDeliverer, SlackPostDeliverer
+from bot.jobs.lifecycle import LifecycleRunner
 from bot.jobs.notetaker_deliverer import NotetakerDeliverer
-from bot.jobs.outbox_worker import Deliverer, OutboxWorker, RetryPolicy
+from bot.jobs.outbox_worker import Deliverer, OutboxWorker, RetryPolicy, channel_pace
 from bot.secret_key import load_secret_key
 from bot.services import Services
 from bot.services.links import LinkSigner
@@ -39,4 +42,13 @@ def build_outbox_worker(settings: Settings, services: Services) -> OutboxWorker:
             NotetakerClient(settings.notetaker_secret.get_secret_value()), services.db, services.clock,
             Notifier(services.mailer), max_attempts=policy.max_attempts,
         )
-    return OutboxWorker(services.db, services.clock, deliverers, policy=policy)
+    return OutboxWorker(
+        services.db, services.clock, deliverers, policy=policy,
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+        pace=channel_pace(settings.slack_channel_pace_seconds, settings.slack_channel_burst),
+    )
+
+
+def build_lifecycle_runner(services: Services) -> LifecycleRunner:
+    """The tick that queues what time makes due: reminders, completion, prompts."""
+    return LifecycleRunner(services.db, services.clock, services.reminders, services.lifecycle)

@@ -96,6 +96,12 @@ class InterviewAction(StrEnum):
     MARK_COMPLETED = "completed"
     MARK_NO_SHOW = "no_show"
     CANCEL = "cancel"
+    # One-click answers to what the bot posts in the card's thread (never in "More…"):
+    ASK_TO_RESCHEDULE = "ask_to_reschedule"  # a decline: send the reschedule request as written
+    SEND_REMINDER_NOW = "send_reminder"  # unconfirmed attendance: the reminder, now
+    RELEASE_SLOT = "release_slot"  # unconfirmed attendance: cancel, and offer the time to others
+    RATE = "rate"  # the post-interview prompt: 1–5 (``ActionChoice.value``)
+    CONFIRM_ATTENDED = "attended"  # the post-interview prompt: the participant came
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import re
 
 import uvicorn
 
-from bot.composition import build_outbox_worker
+from bot.composition import build_lifecycle_runner, build_outbox_worker
 from bot.server import create_web_app
 from bot.services import Services
 from bot.settings import Settings
@@ -35,5 +35,5 @@ def run(settings: Settings, services: Services, *, host: str | None = None, port
         bolt_app = build_bolt_app(settings, services, worker)
     else:
         log.warning("Slack credentials not set: /slack/events answers 503 until they are.")
-    app = create_web_app(settings, services, bolt_app, worker)
+    app = create_web_app(settings, services, bolt_app, worker, build_lifecycle_runner(services))
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")

@@ -49,6 +49,19 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: Port = 8000
 
+    # The outbox (emails, Slack posts, calendar writes), drained by every `serve` process.
+    # How often each server looks for due items.
+    outbox_tick_seconds: float = Field(default=2.0, gt=0, le=3600)
+    # How long a server holds the items it is delivering; those of a server that dies mid-batch
+    # wait this long for another. Keep it over twice the longest delivery (the SMTP timeout is
+    # 30 s): a server renews its hold once half is used, so no delivery outlives it.
+    outbox_lease_seconds: float = Field(default=300.0, gt=0)
+    # Slack allows about one message per second per channel: posts to one channel go out no
+    # faster than one per this many seconds on average, in bursts of at most SLACK_CHANNEL_BURST
+    # (so a card edit and its note go out together). 0 turns pacing off.
+    slack_channel_pace_seconds: float = Field(default=1.0, ge=0)
+    slack_channel_burst: int = Field(default=3, ge=1, le=50)
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:

@@ -15,6 +15,7 @@ from bot.domain import InterviewAction
 from bot.jobs.outbox_worker import OutboxWorker
 from bot.services import Services
 from commands import (
+    attendance,
     book,
     changes,
     details,
@@ -24,14 +25,15 @@ from commands import (
     interview_actions,
     interviews,
     invite,
+    lifecycle,
     observers,
     outcomes,
     services_context,
     setup,
 )
 
-LISTENER_MODULES = (errors, interviews, details, setup, invite, book, changes, outcomes, emails, observers, home)
-ACTION_MODULES = (details, changes, outcomes, emails, observers)
+LISTENER_MODULES = (errors, interviews, details, setup, invite, book, changes, outcomes, emails, observers, home, attendance, lifecycle)
+ACTION_MODULES = (details, changes, outcomes, emails, observers, attendance, lifecycle)
 
 
 def action_handlers() -> Mapping[InterviewAction, interview_actions.Handler]:

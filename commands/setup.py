@@ -55,6 +55,9 @@ FIELD_BLOCKS = {
     "observer_url": SetupBlock.OBSERVER_URL,
     "notetaker_url": SetupBlock.NOTETAKER_URL,
     "screener": SetupBlock.SCREENER,
+    "reminders": SetupBlock.REMINDERS,
+    "completion_grace_minutes": SetupBlock.COMPLETION_GRACE,
+    "unconfirmed_warning_hours": SetupBlock.UNCONFIRMED_WARNING,
 }
 
 
@@ -87,6 +90,8 @@ def _values_of(settings: StudySettings) -> SetupValues:
         horizon_days=str(settings.horizon_days), self_service=settings.participants_can_reschedule,
         change_cutoff_hours=str(settings.change_cutoff_hours), incentive=form["incentive"],
         observer_url=form["observer_url"], notetaker_url=form["notetaker_url"], immediate=settings.immediate_scheduling, screener=form["screener"],
+        reminders=form["reminders"], completion_grace=str(settings.completion_grace_minutes),
+        unconfirmed_warning_hours=str(form["unconfirmed_warning_hours"]),
     )
 
 
@@ -102,6 +107,8 @@ def _form_of(values: SetupValues) -> SettingsForm:
         participant_limit=values.participant_limit, participants_can_reschedule=values.self_service,
         change_cutoff_hours=values.change_cutoff_hours, incentive=values.incentive,
         observer_url=values.observer_url, notetaker_url=values.notetaker_url, immediate_scheduling=values.immediate, screener=values.screener,
+        reminders=values.reminders, completion_grace_minutes=values.completion_grace,
+        unconfirmed_warning_hours=values.unconfirmed_warning_hours,
     )
 
 
@@ -134,6 +141,14 @@ def _user_zone(client: WebClient, user_id: str) -> str:
         log.info("no time zone for %s from users.info", user_id, exc_info=True)
         return ""
     return zone if isinstance(zone, str) else ""
+
+
+def _reminders_line(settings: StudySettings) -> str:
+    offsets = settings.reminder_offsets_minutes
+    line = (" and ".join(text.duration(m) for m in offsets) + " before") if offsets else "none"
+    if settings.unconfirmed_warning_hours is not None:
+        line += f" · unconfirmed attendance flagged {settings.unconfirmed_warning_hours} h before"
+    return line
 
 
 def setup_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
@@ -202,6 +217,7 @@ def submit(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltConte
         + (f" · up to {settings.participant_limit} participants" if settings.participant_limit > 1 else " · one-on-one"),
         f"*Availability:* {format_availability(settings.availability)} ({settings.timezone})",
         "*Hosts:* " + ", ".join(f"<@{h.slack_user_id}>" for h in settings.hosts),
+        "*Reminders:* " + _reminders_line(settings),
     ]
     blocks = saved_blocks(
         name=info.name, channel_id=info.slack_channel_id, created=target.study_id is None, summary=summary,

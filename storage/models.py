@@ -121,6 +121,8 @@ class Study(Timestamped, Base):
         # One study per channel: `/interviews` finds the study by the channel it is typed in.
         UniqueConstraint("slack_workspace_id", "slack_channel_id"),
         Index("ix_studies_team_id", "team_id"),
+        # The lifecycle tick re-reads only the schedules that changed.
+        Index("ix_studies_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -207,6 +209,8 @@ class Participant(Timestamped, Base):
     # The zone the participant chose on the scheduling page, for the times in their emails.
     timezone: Mapped[str | None] = mapped_column(String(64))
     invited_at: Mapped[datetime | None] = mapped_column()
+    # Asked, on a full booking page, to be told when a time opens (the waitlist).
+    wants_openings_at: Mapped[datetime | None] = mapped_column()
 
     study: Mapped[Study] = relationship()
 
@@ -220,6 +224,9 @@ class Interview(Timestamped, Base):
         Index("ix_interviews_study_start", "study_id", "starts_at", "id"),
         # The lifecycle jobs: interviews that have ended but are still upcoming.
         Index("ix_interviews_status_ends_at", "status", "ends_at"),
+        # The lifecycle tick: reminders and warnings by start, the next-day prompt by outcome time.
+        Index("ix_interviews_status_starts_at", "status", "starts_at"),
+        Index("ix_interviews_status_outcome_at", "status", "outcome_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -240,6 +247,9 @@ class Interview(Timestamped, Base):
     # The team asked the participant to pick a new time: until the interview moves or starts,
     # they may, whatever the study's self-service rules say.
     reschedule_requested_at: Mapped[datetime | None] = mapped_column()
+    # When the interview got its current time (booked or last moved): reminders due before
+    # then were never owed, so a late booking gets only the reminders still ahead.
+    timed_at: Mapped[datetime | None] = mapped_column()
 
     # The calendar identity: UID never changes, SEQUENCE goes up on every change (RFC 5546).
     ical_uid: Mapped[str] = mapped_column(String(255), unique=True)

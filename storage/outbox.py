@@ -4,9 +4,15 @@ Several server processes may drain one outbox. A claim is one ``UPDATE ... RETUR
 sub-select takes due rows with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite has a single
 writer, so the statement is atomic there as it is). A claim is a lease: a worker that dies
 mid-delivery leaves rows that another worker may take once ``locked_until`` has passed.
+
+Items that share an ordering key (a Slack channel) form one line: delivered one at a time in id
+order, and no faster than a ``Pace``. Both rules are conditions of the claim itself, so they hold
+across any number of servers.
 """
 
-from datetime import datetime
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, true, update
@@ -68,14 +74,50 @@ def added_in(session: Session) -> tuple[int, ...]:
     return tuple(session.info.get(_NEW_IDS, ()))
 
 
+@dataclass(frozen=True)
+class Pace:
+    """At most ``items`` deliveries of one ordering key in any ``per`` (a sliding window).
+
+    ``Pace(1, 1s)`` is a strict one per second; ``Pace(3, 3s)`` keeps the same average but lets a
+    card edit and its note go out back to back, as Slack's own limit allows short bursts.
+    """
+
+    items: int
+    per: timedelta
+
+    def __post_init__(self) -> None:
+        if self.items < 1 or self.per <= timedelta(0):
+            raise ValueError("a pace needs at least one item per positive time window")
+
+
+def _paced_out(pace: Pace, now: datetime) -> Any:
+    """True for an ordered item whose line already had ``pace.items`` deliveries in the window.
+
+    The ``items``-th latest delivery of the line is found by id on the ``(ordering_key, status,
+    id)`` index: a line delivers in id order, so that is also the ``items``-th latest in time.
+    """
+    sent = aliased(OutboxItem)
+    nth_latest = (
+        select(sent.sent_at)
+        .where(sent.ordering_key == OutboxItem.ordering_key, sent.status == OutboxStatus.SENT)
+        .order_by(sent.id.desc())
+        .offset(pace.items - 1)
+        .limit(1)
+        .correlate(OutboxItem)
+        .scalar_subquery()
+    )
+    return and_(nth_latest.is_not(None), nth_latest > now - pace.per)
+
+
 def claim(
     session: Session, *, worker: str, now: datetime, lease_until: datetime, limit: int,
-    only: tuple[int, ...] | None = None,
+    only: tuple[int, ...] | None = None, pace: Pace | None = None, kinds: Collection[OutboxKind] | None = None,
 ) -> list[OutboxItem]:
-    """Lease up to ``limit`` due items to ``worker``, oldest first (``only``: of these ids).
+    """Lease up to ``limit`` due items to ``worker``, oldest first (``only``: of these ids;
+    ``kinds``: of the kinds this worker can deliver, leaving the others to servers that can).
 
     Items sharing an ordering key are delivered one at a time in id order: only the oldest
-    pending item of a key is ever claimable.
+    pending item of a key is ever claimable, and with a ``pace`` only once its line has room.
     """
     earlier = aliased(OutboxItem)
     waiting_behind = exists().where(
@@ -83,14 +125,16 @@ def claim(
         earlier.status == OutboxStatus.PENDING,
         earlier.id < OutboxItem.id,
     )
+    line_ready = ~waiting_behind if pace is None else and_(~waiting_behind, ~_paced_out(pace, now))
     due = (
         select(OutboxItem.id)
         .where(
             OutboxItem.status == OutboxStatus.PENDING,
             OutboxItem.available_at <= now,
             or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now),
-            or_(OutboxItem.ordering_key.is_(None), ~waiting_behind),
+            or_(OutboxItem.ordering_key.is_(None), line_ready),
             OutboxItem.id.in_(only) if only is not None else true(),
+            OutboxItem.kind.in_(kinds) if kinds is not None else true(),
         )
         .order_by(OutboxItem.id)
         .limit(limit)
@@ -108,6 +152,23 @@ def claim(
 
 def _held_by(item_id: int, worker: str) -> Any:
     return and_(OutboxItem.id == item_id, OutboxItem.locked_by == worker)
+
+
+def renew(session: Session, item_ids: Collection[int], *, worker: str, lease_until: datetime) -> set[int]:
+    """Extend ``worker``'s lease on items it is about to deliver; returns those still its own.
+
+    Still held (``locked_by``) means no one else has claimed them, even if the lease ran out.
+    """
+    if not item_ids:
+        return set()
+    renewed = session.scalars(
+        update(OutboxItem)
+        .where(OutboxItem.id.in_(item_ids), OutboxItem.locked_by == worker, OutboxItem.status == OutboxStatus.PENDING)
+        .values(locked_until=lease_until)
+        .returning(OutboxItem.id),
+        execution_options={"synchronize_session": False},
+    )
+    return set(renewed)
 
 
 def mark_sent(session: Session, item_id: int, *, worker: str, now: datetime) -> bool:
@@ -139,13 +200,25 @@ def mark_failed(session: Session, item_id: int, *, worker: str, error: str) -> b
 
 
 def retry_now(session: Session, item_id: int, *, now: datetime) -> bool:
-    """Put a failed or waiting item back at the front of the queue (an operator's retry)."""
+    """Make a failed item, or one waiting for its next attempt, due now (an operator's retry).
+
+    An item a worker holds right now is left alone: clearing its lease would let a second worker
+    deliver it too. A failed item gets one more attempt; if that fails it is failed again.
+    """
     result = session.execute(
         update(OutboxItem)
-        .where(OutboxItem.id == item_id, OutboxItem.status.in_([OutboxStatus.FAILED, OutboxStatus.PENDING]))
+        .where(
+            OutboxItem.id == item_id,
+            OutboxItem.status.in_([OutboxStatus.FAILED, OutboxStatus.PENDING]),
+            or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now),
+        )
         .values(status=OutboxStatus.PENDING, available_at=now, locked_by=None, locked_until=None)
     )
     return bool(result.rowcount)
+
+
+def get(session: Session, item_id: int) -> OutboxItem | None:
+    return session.get(OutboxItem, item_id)
 
 
 def unsettled(session: Session, *, limit: int = 200) -> list[OutboxItem]:

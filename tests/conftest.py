@@ -227,6 +227,7 @@ def settings(database_url: str, fake_slack: FakeSlackAPI, tmp_path: Path) -> Set
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=fake_slack.api_url,
         outbox_dir=tmp_path / "outbox",
+        slack_channel_pace_seconds=0,  # the clock stands still in tests: pacing has its own tests
     )
 
 

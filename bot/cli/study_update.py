@@ -32,10 +32,15 @@ VALUE_OPTIONS = {
     "observer_url": "observer_url",
     "notetaker_url": "notetaker_url",
     "immediate_scheduling": "immediate_scheduling",
+    "reminders": "reminders",
+    "completion_grace_minutes": "completion_grace_minutes",
+    "unconfirmed_warning_hours": "unconfirmed_warning_hours",
 }
 # How a changed StudySettings field is named in the one-line summary.
 LABELS = {"duration_minutes": "duration", "min_notice_minutes": "minimum notice", "buffer_minutes": "buffer",
-          "change_cutoff_hours": "change cut-off", "participants_can_reschedule": "self-service changes"}
+          "change_cutoff_hours": "change cut-off", "participants_can_reschedule": "self-service changes",
+          "reminder_offsets_minutes": "reminders", "completion_grace_minutes": "completion grace",
+          "unconfirmed_warning_hours": "unconfirmed-attendance warning"}
 
 
 def _screener(path: str) -> str:
@@ -63,6 +68,9 @@ def _screener(path: str) -> str:
 @click.option("--observer-url", metavar="URL", help='Where teammates watch live ("" removes it).')
 @click.option("--notetaker-url", metavar="URL", help='The notetaker webhook "Send observer bot" calls ("" removes it).')
 @click.option("--immediate-scheduling/--no-immediate-scheduling", default=None, help="Let qualified participants book right after the screener.")
+@click.option("--reminders", metavar='"24h, 1h"', help='When participants and hosts are reminded, before each interview (up to 5; "none").')
+@click.option("--completion-grace-minutes", metavar="MIN", help="Minutes after an interview ends before it is marked completed.")
+@click.option("--unconfirmed-warning-hours", metavar="H", help='Warn the channel when a participant has not confirmed H hours before ("off").')
 @click.option("--screener-file", metavar="FILE", help="Screener questions, one per line: Question? | answer A* | answer B (- reads stdin).")
 @json_option
 @pass_runtime

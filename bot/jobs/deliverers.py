@@ -6,7 +6,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from blocks.interview_card import card_fallback, interview_card, thread_note
+from blocks.interview_card import card_fallback, interview_card, thread_note, thread_note_blocks
 from bot.clock import Clock
 from bot.integrations.email import EmailDeliveryError, OutgoingEmail, Transport, build_message
 from bot.jobs.outbox_worker import DeliveryError
@@ -14,7 +14,6 @@ from bot.services.interviews import summary
 from bot.services.notifications import invite_from_payload
 from storage import queries
 from storage.db import Database
-from storage.models import Interview
 
 
 class EmailDeliverer:
@@ -38,9 +37,36 @@ class EmailDeliverer:
 
 # Slack answers these when a retry cannot help: the post is kept as failed, with the reason.
 _PERMANENT_SLACK_ERRORS = {
-    "channel_not_found", "not_in_channel", "is_archived", "invalid_blocks", "msg_too_long",
-    "no_text", "invalid_auth", "account_inactive", "token_revoked", "missing_scope", "not_authed",
+    "channel_not_found", "not_in_channel", "is_archived", "invalid_blocks", "invalid_blocks_format",
+    "invalid_arguments", "msg_too_long", "no_text", "message_not_found", "cant_update_message",
+    "invalid_auth", "account_inactive", "token_revoked", "missing_scope", "not_authed",
 }
+
+
+def _slack_failure(error: SlackApiError) -> DeliveryError:
+    """What Slack's answer means for the outbox: 429 waits ``Retry-After``, 5xx and unknown
+    errors are retried, errors a retry cannot fix are kept as failed."""
+    status = error.response.status_code
+    code = error.response.get("error") if isinstance(error.response.data, dict) else None
+    if status == 429:
+        return DeliveryError("Slack: ratelimited", temporary=True, retry_after=_retry_after(error.response.headers))
+    if status >= 500:
+        # A proxy's 502 page is not JSON: slack_sdk then puts a long parse message in "error".
+        return DeliveryError(f"Slack: HTTP {status}", temporary=True)
+    code = str(code or f"HTTP {status}")
+    return DeliveryError(f"Slack: {code}", temporary=code not in _PERMANENT_SLACK_ERRORS)
+
+
+def _retry_after(headers: Mapping[str, Any]) -> float | None:
+    """Seconds from a ``Retry-After`` header (any letter case); None when absent or not a number."""
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if isinstance(value, list):  # some clients keep every value of a header
+        value = value[0] if value else None
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:  # an HTTP date: rare from Slack; the backoff applies instead
+        return None
+    return seconds if seconds is not None and seconds >= 0 else None
 
 
 class SlackPostDeliverer:
@@ -64,12 +90,7 @@ class SlackPostDeliverer:
             else:
                 self.client.chat_postMessage(channel=payload["channel"], text=payload["text"], blocks=payload.get("blocks"))
         except SlackApiError as error:
-            status = error.response.status_code
-            code = str(error.response.get("error", ""))
-            retry_after = error.response.headers.get("Retry-After") if status == 429 else None
-            temporary = status == 429 or status >= 500 or code not in _PERMANENT_SLACK_ERRORS
-            raise DeliveryError(f"Slack: {code or status}", temporary=temporary,
-                                retry_after=float(retry_after) if retry_after else None) from error
+            raise _slack_failure(error) from error
         except (OSError, SlackClientError) as error:  # unreachable, timed out
             raise DeliveryError(f"Slack unreachable: {error}", temporary=True) from error
 
@@ -93,9 +114,14 @@ class SlackPostDeliverer:
 
     def _note(self, interview_id: int, note: Mapping[str, Any]) -> None:
         with self.db.transaction() as session:
-            interview = session.get(Interview, interview_id)
+            interview = queries.interview_with_attendees(session, interview_id)
             if interview is None:
                 return
             channel = interview.slack_card_channel_id or interview.study.slack_channel_id
             thread = interview.slack_card_ts
-        self.client.chat_postMessage(channel=channel, thread_ts=thread, text=thread_note(dict(note)))
+            # Rendered now, like the card: its buttons carry the interview as it is now.
+            blocks = thread_note_blocks(dict(note), summary(interview, self.clock()))
+        self.client.chat_postMessage(
+            channel=channel, thread_ts=thread, text=thread_note(dict(note)),
+            blocks=[b.to_dict() for b in blocks] if blocks else None,
+        )

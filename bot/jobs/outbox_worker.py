@@ -4,15 +4,21 @@ Delivery happens outside any database transaction (an SMTP server may take secon
 short transaction that leases the items and one that settles each. A side effect that fails for
 a passing reason is retried with exponential backoff and jitter; one that fails for good, or
 too often, is kept as failed with its last error, so nothing is silently lost.
+
+Posts to one Slack channel share an ordering key: they go out one at a time, in order, and no
+faster than the worker's ``pace`` (Slack allows about one ``chat.postMessage`` per second per
+channel). Both rules are part of the database claim, so they hold across several servers.
 """
 
+import itertools
 import logging
 import os
 import random
+import secrets
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.clock import Clock
@@ -21,6 +27,7 @@ from storage import outbox
 from storage.db import Database
 from storage.enums import OutboxKind
 from storage.models import ActivityEvent, OutboxItem
+from storage.outbox import Pace
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +74,32 @@ class DrainResult:
         return self.sent + self.retried + self.failed
 
 
+@dataclass(frozen=True)
+class _Claimed:
+    """What a worker needs of a leased item, read inside the claim's transaction."""
+
+    id: int
+    kind: OutboxKind
+    payload: dict[str, Any]
+    attempts: int
+    interview_id: int | None
+    holder: str
+
+
+def channel_pace(seconds_per_post: float, burst: int) -> Pace | None:
+    """Slack's per-channel limit as a ``Pace``: ``burst`` posts in any ``burst × seconds_per_post``.
+
+    Slack allows about one ``chat.postMessage`` per second per channel, with short bursts; a burst
+    of a few lets a card edit and its note go out together. ``seconds_per_post`` 0: no pacing.
+    """
+    if seconds_per_post <= 0:
+        return None
+    return Pace(burst, timedelta(seconds=seconds_per_post * burst))
+
+
 def default_worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Unique per process, even for containers that all run as pid 1 on a reused hostname."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 @dataclass
@@ -81,6 +112,8 @@ class OutboxWorker:
     batch_size: int = 20
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     rng: random.Random = field(default_factory=random.Random)
+    pace: Pace | None = None  # for ordered items (channel posts); see ``channel_pace``
+    _claims: Iterator[int] = field(default_factory=itertools.count, init=False, repr=False)
 
     def drain(self, max_items: int = 1000) -> DrainResult:
         """Deliver what is due now, batch after batch, until nothing is due or ``max_items``."""
@@ -105,40 +138,53 @@ class OutboxWorker:
             return [_state(item) for item in outbox.states(session, only)]
 
     def _claim_and_deliver(self, limit: int, result: DrainResult, *, only: tuple[int, ...] | None = None) -> bool:
+        # One holder name per claim: two threads of this process never mistake each other's leases.
+        holder = f"{self.worker_id}#{next(self._claims)}"
         now = self.clock()
+        lease_until = now + self.lease
         with self.db.transaction() as session:
             items = outbox.claim(
-                session, worker=self.worker_id, now=now, lease_until=now + self.lease, limit=limit, only=only,
+                session, worker=holder, now=now, lease_until=lease_until, limit=limit, only=only,
+                pace=self.pace, kinds=tuple(self.deliverers),
             )
-            claimed = [(i.id, i.kind, dict(i.payload), i.attempts, i.interview_id) for i in items]
-        for item_id, kind, payload, attempts, interview_id in claimed:
-            self._deliver_one(item_id, kind, payload, attempts, interview_id, result)
+            claimed = [_Claimed(i.id, i.kind, dict(i.payload), i.attempts, i.interview_id, holder) for i in items]
+        held = {item.id for item in claimed}
+        for n, item in enumerate(claimed):
+            if self.clock() > lease_until - self.lease / 2:
+                # Slow deliveries ate half the lease: renew what is left of the batch, so each
+                # delivery starts with at least half a lease and none outlives it (the lease is
+                # set well above the longest delivery); what another worker took meanwhile is its.
+                lease_until = self.clock() + self.lease
+                held = self._renew(claimed[n:], holder, lease_until)
+            if item.id in held:
+                self._deliver_one(item, result)
         return bool(claimed)
 
-    def _deliver_one(
-        self, item_id: int, kind: OutboxKind, payload: dict[str, Any], attempts: int,
-        interview_id: int | None, result: DrainResult,
-    ) -> None:
-        deliverer = self.deliverers.get(kind)
+    def _renew(self, items: list[_Claimed], holder: str, lease_until: datetime) -> set[int]:
+        with self.db.transaction() as session:
+            held = outbox.renew(session, [i.id for i in items], worker=holder, lease_until=lease_until)
+        for lost in sorted({i.id for i in items} - held):
+            log.warning("outbox item %s passed to another worker before its turn in this batch", lost)
+        return held
+
+    def _deliver_one(self, item: _Claimed, result: DrainResult) -> None:
         try:
-            if deliverer is None:
-                raise DeliveryError(f"no deliverer for {kind.value} on this server", temporary=True)
-            deliverer.deliver(payload)
+            self.deliverers[item.kind].deliver(item.payload)
         except DeliveryError as error:
-            self._settle_failure(item_id, kind, attempts, error, result)
+            self._settle_failure(item, error, result)
             return
         except Exception as error:  # a bug in a deliverer must not stop the queue
-            log.exception("outbox item %s (%s) failed unexpectedly", item_id, kind.value)
-            self._settle_failure(item_id, kind, attempts, DeliveryError(repr(error), temporary=True), result)
+            log.exception("outbox item %s (%s) failed unexpectedly", item.id, item.kind.value)
+            self._settle_failure(item, DeliveryError(repr(error), temporary=True), result)
             return
         with self.db.transaction() as session:
             now = self.clock()
-            if outbox.mark_sent(session, item_id, worker=self.worker_id, now=now):
-                timeline = payload.get("timeline")
-                if timeline and interview_id is not None:
+            if outbox.mark_sent(session, item.id, worker=item.holder, now=now):
+                timeline = item.payload.get("timeline")
+                if timeline and item.interview_id is not None:
                     session.add(
                         ActivityEvent(
-                            interview_id=interview_id, kind=timeline["kind"],
+                            interview_id=item.interview_id, kind=timeline["kind"],
                             actor_kind=timeline.get("actor_kind", "system"),
                             actor_slack_user_id=timeline.get("actor_slack_user_id"),
                             actor_name=timeline.get("actor_name"), occurred_at=now,
@@ -147,21 +193,20 @@ class OutboxWorker:
                     )
                 result.sent += 1
             else:
-                log.warning("outbox item %s was delivered after its lease passed to another worker", item_id)
+                log.warning("outbox item %s was delivered after its lease passed to another worker", item.id)
 
-    def _settle_failure(
-        self, item_id: int, kind: OutboxKind, attempts: int, error: DeliveryError, result: DrainResult
-    ) -> None:
+    def _settle_failure(self, item: _Claimed, error: DeliveryError, result: DrainResult) -> None:
         message = str(error) or error.__class__.__name__
         with self.db.transaction() as session:
-            if error.temporary and attempts < self.policy.max_attempts:
-                wait = self.policy.delay(attempts, self.rng)
+            if error.temporary and item.attempts < self.policy.max_attempts:
+                wait = self.policy.delay(item.attempts, self.rng)
                 if error.retry_after is not None:
                     wait = max(wait, timedelta(seconds=error.retry_after))
-                outbox.mark_retry(session, item_id, worker=self.worker_id, error=message, retry_at=self.clock() + wait)
+                outbox.mark_retry(session, item.id, worker=item.holder, error=message, retry_at=self.clock() + wait)
                 result.retried += 1
-                log.info("outbox item %s (%s) will be retried in %s: %s", item_id, kind.value, wait, message)
+                log.info("outbox item %s (%s) will be retried in %s: %s", item.id, item.kind.value, wait, message)
             else:
-                outbox.mark_failed(session, item_id, worker=self.worker_id, error=message)
+                outbox.mark_failed(session, item.id, worker=item.holder, error=message)
                 result.failed += 1
-                log.error("outbox item %s (%s) failed for good after %s attempts: %s", item_id, kind.value, attempts, message)
+                log.error("outbox item %s (%s) failed for good after %s attempts: %s",
+                          item.id, item.kind.value, item.attempts, message)

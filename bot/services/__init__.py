@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock, system_clock
 from bot.services.announcements import AnnouncementService
+from bot.services.attendance import AttendanceService
 from bot.services.booking import BookingService
 from bot.services.composed_emails import ComposedEmailService
 from bot.services.home import HomeService
@@ -15,14 +16,17 @@ from bot.services.interview_changes import InterviewChangeService
 from bot.services.interview_outcomes import InterviewOutcomeService
 from bot.services.interviews import InterviewService
 from bot.services.invitations import InvitationService
+from bot.services.lifecycle import LifecycleService
 from bot.services.notifications import Mailer, Notifier
 from bot.services.observers import ObserverService
 from bot.services.participants import ParticipantService
 from bot.services.portal import ParticipantPortal
 from bot.services.profiles import ProfileService
+from bot.services.reminders import ReminderService
 from bot.services.screener import ScreenerService
 from bot.services.studies import StudyService
 from bot.services.teams import TeamService
+from bot.services.waitlist import WaitlistService
 from storage.db import Database
 
 
@@ -46,6 +50,10 @@ class Services:
     composed_emails: ComposedEmailService
     observers: ObserverService
     home: HomeService
+    waitlist: WaitlistService
+    attendance: AttendanceService
+    reminders: ReminderService
+    lifecycle: LifecycleService
 
     mailer: Mailer
 
@@ -72,4 +80,8 @@ class Services:
             composed_emails=ComposedEmailService(db, clock, notifier, mailer),
             observers=ObserverService(db, clock),
             home=HomeService(db, clock),
+            waitlist=WaitlistService(db, clock, mailer),
+            attendance=AttendanceService(db, clock, notifier, mailer),
+            reminders=ReminderService(db, clock, notifier, mailer),
+            lifecycle=LifecycleService(db, clock, notifier),
         )

@@ -119,6 +119,7 @@ class BookingService:
                 )
             self._refuse_host_conflict(session, study, host.member, starts_at, ends_at)
             interview = self._new_interview(study, host, starts_at, ends_at)
+            interview.timed_at = now
             session.add(interview)
         interview.attendees.append(
             Attendee(
@@ -126,9 +127,11 @@ class BookingService:
                 participant=participant,
                 email=participant.email,
                 display_name=participant.name,
+                created_at=now,  # when they joined: reminders due before then were never owed
             )
         )
         participant.status = ParticipantStatus.SCHEDULED
+        participant.wants_openings_at = None  # booked: the wish to hear of openings is answered
         session.flush()
         activity.record(
             session, interview, ActivityKind.BOOKED, actor, now,

@@ -32,7 +32,7 @@ from bot.services import activity, availability, validation
 from bot.services.errors import Conflict, InvalidField, InvalidInput
 from bot.services.interview_actions import ActionResult, Seen, load_for_action, result
 from bot.services.interviews import study_ref, summary
-from bot.services.notifications import Mailer, Notifier, invite_for, when
+from bot.services.notifications import Mailer, Notifier, attendance_links, invite_for, when
 from storage.db import Database
 from storage.enums import (
     ActivityKind,
@@ -143,7 +143,7 @@ class InterviewChangeService:
                             if override_availability else "")
             _refuse_second_interview(session, interview, now)
             previous = (interview.starts_at, interview.ends_at)
-            _move(interview, starts_at, ends_at)
+            _move(interview, starts_at, ends_at, now)
             session.flush()
             activity.record(session, interview, ActivityKind.RESCHEDULED, actor, now,
                             previous=f"{previous[0]:%Y-%m-%d %H:%M} UTC", reason=reason, start=starts_at.isoformat())
@@ -355,6 +355,7 @@ class InterviewChangeService:
             if participant is not None:
                 token = self.mailer.links.token(participant.id, participant.token_nonce or "")
                 context["manage_url"] = self.mailer.links.manage_url(token)
+                context.update(attendance_links(self.mailer.links, token, interview))  # Yes / Maybe / No, Confirm
             template = (templates or {}).get(attendee.id, "invite_update")
             key = f"email:{template}:{interview.id}:a{attendee.id}:{interview.ical_sequence}"
             self.notifier.queue_email(
@@ -443,9 +444,10 @@ def _refuse_second_interview(session: Session, interview: Interview, now: dateti
 # ------------------------------------------------------------------ changes
 
 
-def _move(interview: Interview, start: datetime, end: datetime) -> None:
+def _move(interview: Interview, start: datetime, end: datetime, now: datetime) -> None:
     """The new time, with the same UID and the next SEQUENCE; a settled interview runs again."""
     interview.starts_at, interview.ends_at = start, end
+    interview.timed_at = now
     interview.ical_sequence += 1
     interview.reschedule_requested_at = None  # a new time is set: any request to pick one is answered
     if interview.status is not InterviewStatus.UPCOMING:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.domain import Actor, InterviewSummary
 from bot.integrations.templates import render_email
-from bot.services import activity
+from bot.services import activity, waitlist
 from bot.services.errors import Conflict, InvalidInput
 from bot.services.interview_actions import (
     ActionResult,
@@ -216,6 +216,7 @@ class InterviewOutcomeService:
             self._tell_of_cancel(session, interview, actor, message, now)
             self.notifier.card(session, interview, now, f"canceled:team:{interview.ical_sequence}",
                                note={"kind": "canceled", **_by(actor), "reason": message})
+            waitlist.offer_freed_time(session, interview, now, self.mailer)
             return _outcome(session, interview, now)
 
     # -------------------------------------------------------------- emails

@@ -34,3 +34,11 @@ class LinkSigner:
 
     def manage_url(self, token: str) -> str:
         return f"{self.base_url}/s/{token}/manage"
+
+    def attend_url(self, token: str, interview_id: int) -> str:
+        """"Confirm attendance" for one interview (reminders, confirmations)."""
+        return f"{self.base_url}/s/{token}/attend/{interview_id}"
+
+    def rsvp_url(self, token: str, interview_id: int, answer: str) -> str:
+        """The invite's Yes / Maybe / No: ``answer`` is "yes", "maybe" or "no"."""
+        return f"{self.base_url}/s/{token}/rsvp/{interview_id}/{answer}"

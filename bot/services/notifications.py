@@ -59,6 +59,20 @@ def when(start: datetime, end: datetime, timezone: str) -> str:
     return f"{local_start:%a} {local_start.day} {local_start:%B %Y, %H:%M}–{local_end:%H:%M} ({timezone})"
 
 
+def attendance_links(links: LinkSigner, token: str, interview: Interview) -> dict[str, str]:
+    """A participant email's Confirm attendance and Yes / Maybe / No links (template variables
+    ``confirm_url`` and ``rsvp_yes_url``, ``rsvp_maybe_url``, ``rsvp_no_url``).
+
+    Each names the start the email shows (``?at=``, Unix seconds): clicked after the interview
+    has moved, the page asks about the new time instead of answering for it.
+    """
+    at = f"?at={int(interview.starts_at.timestamp())}"
+    urls = {"confirm_url": links.attend_url(token, interview.id) + at}
+    for answer in ("yes", "maybe", "no"):
+        urls[f"rsvp_{answer}_url"] = links.rsvp_url(token, interview.id, answer) + at
+    return urls
+
+
 def invite_for(interview: Interview, mailer: Mailer, *, method: Literal["REQUEST", "CANCEL"], now: datetime) -> CalendarInvite:
     organizer = interview.organizer
     organizer_email = (organizer.email if organizer and organizer.email else None) or mailer.sender_address
@@ -164,7 +178,8 @@ class Notifier:
             context.update(
                 duration_minutes=int((interview.ends_at - interview.starts_at).total_seconds() // 60),
                 meeting_url=interview.conferencing_url, meeting_password=interview.conferencing_password,
-                manage_url=self.mailer.links.manage_url(token), confirm_url=None,
+                manage_url=self.mailer.links.manage_url(token),
+                **attendance_links(self.mailer.links, token, interview),
             )
         if previous is not None:
             context["previous_when"] = when(previous[0], previous[1], zone)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.domain import Actor
 from bot.integrations.ical import render_ics
-from bot.services import activity, screener, validation
+from bot.services import activity, screener, validation, waitlist
 from bot.services.booking import BookingService
 from bot.services.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.services.links import hash_token
@@ -35,6 +35,7 @@ from storage.enums import (
     ActorKind,
     AttendeeRole,
     InterviewStatus,
+    InviteStatus,
     ParticipantStatus,
     StudyStatus,
 )
@@ -195,35 +196,12 @@ class ParticipantPortal:
                 session.flush()
             if self.notifier is not None:
                 self.notifier.hosts_told_of_cancel(session, interview, participant, now, reason, whole_interview=whole)
+            waitlist.offer_freed_time(session, interview, now, self.mailer, left=participant)
 
     # -------------------------------------------------------------- helpers
 
     def _open_slots(self, session: Session, study: Study, now: datetime, *, moving: Interview | None = None) -> list[OpenSlot]:
-        """Open times; when ``moving`` a one-on-one interview, only its host's, ignoring itself."""
-        rules = SchedulingRules(
-            windows=list(study.availability), timezone=study.timezone, duration_minutes=study.duration_minutes,
-            buffer_minutes=study.buffer_minutes, min_notice_minutes=study.min_notice_minutes,
-            horizon_days=study.horizon_days, participant_limit=study.participant_limit,
-        )
-        hosts = [h.member.slack_user_id for h in study.hosts]
-        host = _current_host(moving) if moving is not None else None
-        if host is not None:
-            hosts = [host]
-        horizon_end = now + timedelta(days=study.horizon_days + 1)
-        busy: dict[str, list[Busy]] = busy_from_interviews(
-            queries.busy_intervals(
-                session, hosts, now - timedelta(days=1), horizon_end,
-                except_interview_id=moving.id if moving is not None else None,
-            )
-        )
-        # A group slot is joined through its organizer (``BookingService._open_group_slot``), who
-        # stays on it when its host changes; its attendees, the new host included, are busy anyway.
-        groups = [
-            GroupSlot(interview_id=i.id, host=i.organizer.slack_user_id if i.organizer else "", start=i.starts_at,
-                      end=i.ends_at, seated=seated, limit=i.participant_limit)
-            for i, seated in queries.open_group_slots(session, study.id, now)
-        ] if study.participant_limit > 1 and moving is None else []
-        return open_slots(rules, now=now, hosts=hosts, busy=busy, group_slots=groups)
+        return open_times(session, study, now, moving=moving)
 
     def _move(self, session: Session, study: Study, interview: Interview, starts_at: datetime, now: datetime) -> Interview:
         """Give a one-on-one interview a new time with the same host (same UID, SEQUENCE+1)."""
@@ -231,9 +209,11 @@ class ParticipantPortal:
         interview.starts_at, interview.ends_at = slot.start, slot.end
         interview.ical_sequence += 1
         interview.reschedule_requested_at = None  # done what the team asked
+        interview.timed_at = now
         for attendee in interview.attendees:
             if attendee.role is AttendeeRole.PARTICIPANT:
                 attendee.attendance_confirmed_at = None  # confirmed for the old time, not the new
+                attendee.invite_status = InviteStatus.ACCEPTED  # they chose the new time themselves
         session.flush()
         return interview
 
@@ -275,6 +255,35 @@ class ParticipantPortal:
             can_change=can_change,
             change_deadline=deadline if study.participants_can_reschedule or can_change else None,
         )
+
+
+def open_times(session: Session, study: Study, now: datetime, *, moving: Interview | None = None) -> list[OpenSlot]:
+    """The times a participant may book now (what the pages offer, and what booking re-checks);
+    when ``moving`` a one-on-one interview, only its host's, ignoring itself."""
+    rules = SchedulingRules(
+        windows=list(study.availability), timezone=study.timezone, duration_minutes=study.duration_minutes,
+        buffer_minutes=study.buffer_minutes, min_notice_minutes=study.min_notice_minutes,
+        horizon_days=study.horizon_days, participant_limit=study.participant_limit,
+    )
+    hosts = [h.member.slack_user_id for h in study.hosts]
+    host = _current_host(moving) if moving is not None else None
+    if host is not None:
+        hosts = [host]
+    horizon_end = now + timedelta(days=study.horizon_days + 1)
+    busy: dict[str, list[Busy]] = busy_from_interviews(
+        queries.busy_intervals(
+            session, hosts, now - timedelta(days=1), horizon_end,
+            except_interview_id=moving.id if moving is not None else None,
+        )
+    )
+    # A group slot is joined through its organizer (``BookingService._open_group_slot``), who
+    # stays on it when its host changes; its attendees, the new host included, are busy anyway.
+    groups = [
+        GroupSlot(interview_id=i.id, host=i.organizer.slack_user_id if i.organizer else "", start=i.starts_at,
+                  end=i.ends_at, seated=seated, limit=i.participant_limit)
+        for i, seated in queries.open_group_slots(session, study.id, now)
+    ] if study.participant_limit > 1 and moving is None else []
+    return open_slots(rules, now=now, hosts=hosts, busy=busy, group_slots=groups)
 
 
 def _participant(session: Session, token: str, *, lock: bool = False) -> Participant:

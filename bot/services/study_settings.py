@@ -62,6 +62,15 @@ class SettingsForm(TypedDict, total=False):
     notetaker_url: str
     immediate_scheduling: bool
     screener: str  # one question per line: Question? | answer A* | answer B
+    reminders: str  # "24h, 1h"; "none" for no reminders (missing: the default schedule)
+    completion_grace_minutes: int | str
+    unconfirmed_warning_hours: int | str | None  # empty: no warning
+
+
+DEFAULT_REMINDERS = (24 * 60, 60)
+DEFAULT_COMPLETION_GRACE = 30
+MAX_COMPLETION_GRACE = 7 * 24 * 60
+MAX_WARNING_HOURS = 14 * 24
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,9 @@ class StudySettings:
     notetaker_url: str | None
     immediate_scheduling: bool
     screener: tuple[ScreenerQuestion, ...]
+    reminder_offsets_minutes: tuple[int, ...] = DEFAULT_REMINDERS  # earliest first
+    completion_grace_minutes: int = DEFAULT_COMPLETION_GRACE
+    unconfirmed_warning_hours: int | None = None
 
     @classmethod
     def from_form(cls, form: SettingsForm) -> "StudySettings":
@@ -132,6 +144,13 @@ class StudySettings:
             notetaker_url=check("notetaker_url", lambda: fmt.optional_url(get("notetaker_url"), "The notetaker webhook")),
             immediate_scheduling=immediate,
             screener=screener,
+            reminder_offsets_minutes=check("reminders", lambda: fmt.parse_reminders(get("reminders")))
+            if "reminders" in form else DEFAULT_REMINDERS,
+            completion_grace_minutes=check("completion_grace_minutes", lambda: fmt.whole(
+                get("completion_grace_minutes", DEFAULT_COMPLETION_GRACE), "The time before an interview is marked completed",
+                0, MAX_COMPLETION_GRACE, " minutes")),
+            unconfirmed_warning_hours=check("unconfirmed_warning_hours", lambda: fmt.optional_hours(
+                get("unconfirmed_warning_hours"), "The unconfirmed-attendance warning", 1, MAX_WARNING_HOURS)),
         )
         if errors:
             raise SettingsInvalid(errors)
@@ -148,7 +167,9 @@ class StudySettings:
             participant_limit=self.participant_limit, participants_can_reschedule=self.participants_can_reschedule,
             change_cutoff_hours=self.change_cutoff_hours, incentive=str(self.incentive or ""),
             observer_url=self.observer_url or "", notetaker_url=self.notetaker_url or "", immediate_scheduling=self.immediate_scheduling,
-            screener=fmt.format_screener(self.screener),
+            screener=fmt.format_screener(self.screener), reminders=fmt.format_reminders(self.reminder_offsets_minutes),
+            completion_grace_minutes=self.completion_grace_minutes,
+            unconfirmed_warning_hours="" if self.unconfirmed_warning_hours is None else self.unconfirmed_warning_hours,
         )
 
 
@@ -166,6 +187,9 @@ def settings_of(study: Study) -> StudySettings:
         incentive=Incentive(amount, currency) if amount is not None and currency else None,
         observer_url=study.observer_url, notetaker_url=study.notetaker_url, immediate_scheduling=study.immediate_scheduling,
         screener=tuple(ScreenerQuestion(q["question"], tuple(q["choices"]), tuple(q["qualifying"])) for q in study.screener or []),
+        reminder_offsets_minutes=tuple(sorted({int(m) for m in study.reminder_offsets_minutes or []}, reverse=True)),
+        completion_grace_minutes=study.completion_grace_minutes,
+        unconfirmed_warning_hours=study.unconfirmed_warning_hours,
     )
 
 
@@ -257,6 +281,9 @@ class StudySettingsService:
         study.incentive_currency = settings.incentive.currency if settings.incentive else None
         study.observer_url, study.immediate_scheduling = settings.observer_url, settings.immediate_scheduling
         study.notetaker_url = settings.notetaker_url
+        study.reminder_offsets_minutes = list(settings.reminder_offsets_minutes)
+        study.completion_grace_minutes = settings.completion_grace_minutes
+        study.unconfirmed_warning_hours = settings.unconfirmed_warning_hours
         study.screener = _stored_screener(settings.screener, old_ids)
         session.add(study)
         try:

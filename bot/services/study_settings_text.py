@@ -22,6 +22,9 @@ MAX_HOSTS = 10  # one link/password pair per host keeps the setup modal far from
 MAX_QUESTIONS = 20
 AVAILABILITY_EXAMPLE = '"Mon-Fri 09:00-17:00" or "Mon 09:00-12:00, Tue 13:00-17:00"'
 SCREENER_EXAMPLE = "Question? | answer A* | answer B"
+MAX_REMINDERS = 5
+REMINDER_RANGE = (5, 14 * 24 * 60)  # minutes before the start: 5 minutes to 14 days
+REMINDERS_EXAMPLE = '"24h, 1h" (or "2d, 90m"; "none" for no reminders)'
 # Active ISO 4217 currencies (no funds, metals or test codes): an incentive is paid in one.
 CURRENCIES = frozenset(
     "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP "
@@ -39,6 +42,8 @@ _ENTRY = re.compile(
     re.IGNORECASE,
 )
 _CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
+_LEAD = re.compile(r"^(?P<n>\d{1,5}(?:[.,]\d{1,2})?)\s*(?P<unit>d|days?|h|hrs?|hours?|m|mins?|minutes?)$", re.IGNORECASE)
+_UNIT_MINUTES = {"d": 24 * 60, "h": 60, "m": 1}
 _AMOUNT = r"\d{1,10}(?:[.,]\d{1,2})?"
 _MONEY = re.compile(rf"^(?:(?P<a>{_AMOUNT})\s*(?P<c>[a-z]{{3}})|(?P<c2>[a-z]{{3}})\s*(?P<a2>{_AMOUNT}))$", re.I)
 
@@ -107,6 +112,47 @@ def notice_minutes(raw: object) -> int:
 
 def format_hours(minutes: int) -> str:
     return f"{minutes / 60:.2f}".rstrip("0").rstrip(".")
+
+
+def parse_reminders(raw: object) -> tuple[int, ...]:
+    """How long before an interview reminders go out, e.g. ``24h, 1h``: minutes, earliest first;
+    empty (or ``none``) for no reminders."""
+    typed = text(raw)
+    if typed.lower() in ("", "none", "off"):
+        return ()
+    found: set[int] = set()
+    for part in re.split(r"[,;\n]+", typed):
+        part = part.strip().removesuffix("before").strip()
+        if not part:
+            continue
+        match = _LEAD.match(part)
+        if not match:
+            raise InvalidInput(f"Can't read {part!r} as a reminder time: write them like {REMINDERS_EXAMPLE}.")
+        minutes = Decimal(match["n"].replace(",", ".")) * _UNIT_MINUTES[match["unit"][0].lower()]
+        low, high = REMINDER_RANGE
+        if minutes != minutes.to_integral():
+            raise InvalidInput(f"{part!r} is not a whole number of minutes: write it like 90m.")
+        if not low <= minutes <= high:
+            raise InvalidInput(f"A reminder goes out 5 minutes to 14 days before the interview, so {part!r} won't do.")
+        found.add(int(minutes))
+    if len(found) > MAX_REMINDERS:
+        raise InvalidInput(f"At most {MAX_REMINDERS} reminders per interview ({len(found)} given).")
+    return tuple(sorted(found, reverse=True))
+
+
+def format_reminders(offsets: Sequence[int]) -> str:
+    """The canonical text ``parse_reminders`` reads back: ``24h, 1h``, ``90m``; ``none``."""
+    if not offsets:
+        return "none"
+    return ", ".join(f"{m // 60}h" if m % 60 == 0 else f"{m}m" for m in sorted(offsets, reverse=True))
+
+
+def optional_hours(raw: object, what: str, low: int, high: int) -> int | None:
+    """A whole number of hours, or None when empty or ``off`` (the feature is off)."""
+    typed = text(raw)
+    if typed.lower() in ("", "off", "none"):
+        return None
+    return whole(typed, what, low, high, " hours")
 
 
 def optional_url(raw: object, what: str) -> str | None:

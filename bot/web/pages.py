@@ -37,7 +37,9 @@ from bot.services.screener import (
 )
 from bot.web import views
 from bot.web.assets import ASSET_PATH, asset
+from bot.web.attendance import attendance_routes
 from bot.web.responses import link, read_form, redirect, render, secured, status_for
+from bot.web.waitlist import waitlist_routes
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,8 @@ def participant_routes(services: Services) -> list[BaseRoute]:
         Route("/s/{token}/cancel", pages.cancel, methods=["POST"]),
         Route("/s/{token}/canceled", pages.canceled, methods=["GET"]),
         Route("/s/{token}/invite.ics", pages.invite, methods=["GET"]),
+        *attendance_routes(services),
+        *waitlist_routes(services),
     ]
 
 

@@ -11,16 +11,24 @@ from bot.integrations.templates import environment, render_email
 from tests.integrations.samples import CONTEXTS
 
 NAMES = sorted(CONTEXTS)
+# What a participant answers the invite with (the team's copies of an update have none).
+ATTENDANCE_LINKS = ("confirm_url", "rsvp_yes_url", "rsvp_maybe_url", "rsvp_no_url")
+WITH_ATTENDANCE = ("booking_confirmation", "reschedule_confirmation", "invite_update")
 REQUIRED_ONLY: dict[str, tuple[str, ...]] = {
-    "booking_confirmation": ("meeting_url", "meeting_password", "confirm_url"),
-    "reschedule_confirmation": ("meeting_url", "meeting_password", "confirm_url"),
+    "booking_confirmation": ("meeting_url", "meeting_password", *ATTENDANCE_LINKS),
+    "reschedule_confirmation": ("meeting_url", "meeting_password", *ATTENDANCE_LINKS),
     "cancellation": ("reason", "scheduling_url"),
     "host_booking_notice": ("meeting_url",),
-    "invite_update": ("previous_when", "meeting_url", "meeting_password", "description", "reason", "manage_url"),
+    "invite_update": (
+        "previous_when", "meeting_url", "meeting_password", "description", "reason", "manage_url", *ATTENDANCE_LINKS,
+    ),
     "invite_guest": ("meeting_url", "meeting_password", "description"),
     "host_change_new_host": ("meeting_url", "meeting_password"),
     "team_cancellation": ("message", "sender_name", "scheduling_url"),
     "team_cancellation_notice": ("message",),
+    "slot_opened": ("waitlist_url",),
+    "reminder_participant": ("meeting_url", "meeting_password", "confirm_url"),
+    "reminder_host": ("meeting_url", "meeting_password", "unconfirmed"),
 }
 
 
@@ -73,14 +81,45 @@ def test_optional_values_may_be_left_out_or_none(name: str) -> None:
         assert "None" not in left_out.text and "None" not in left_out.html
 
 
+def buttons(markup: str) -> list[tuple[str, str]]:
+    return re.findall(r'<a href="([^"]+)" style="display:inline-block[^>]*>([^<]+)</a>', markup)
+
+
+def labelled_links(text: str) -> list[tuple[str, str]]:
+    """The text part's "Label: https://…" lines, as (link, label)."""
+    return [(url, label) for label, url in re.findall(r"^([A-Z][\w ]*): (https://\S+)$", text, re.MULTILINE)]
+
+
 def test_booking_confirmation_has_one_button_per_purpose() -> None:
     email = render_email("booking_confirmation", **CONTEXTS["booking_confirmation"])
-    buttons = re.findall(r'<a href="([^"]+)" style="display:inline-block[^>]*>([^<]+)</a>', email.html)
-    assert buttons == [
+    assert buttons(email.html) == [
         ("https://desk.example.com/c/tok-3", "Confirm attendance"),
+        ("https://desk.example.com/r/tok-4/yes", "Yes"),
+        ("https://desk.example.com/r/tok-4/maybe", "Maybe"),
+        ("https://desk.example.com/r/tok-4/no", "No"),
         ("https://desk.example.com/m/tok-2", "Reschedule or cancel"),
     ]
     assert "(Europe/Berlin)" in email.text and "(Europe/Berlin)" in email.html
+
+
+@pytest.mark.parametrize("name", WITH_ATTENDANCE)
+def test_the_answers_to_the_invite_read_the_same_in_text_and_html(name: str) -> None:
+    email = render_email(name, **CONTEXTS[name])
+    answers = [(CONTEXTS[name][key], label) for key, label in zip(
+        ATTENDANCE_LINKS, ("Confirm attendance", "Yes", "Maybe", "No"), strict=True,
+    )]
+    assert [b for b in buttons(email.html) if b in answers] == answers
+    assert [link for link in labelled_links(email.text) if link in answers] == answers
+    assert "Please let us know you'll be there:" in email.text
+    assert "Please let us know you'll be there:" in visible_text(email.html)
+
+
+@pytest.mark.parametrize("name", WITH_ATTENDANCE)
+def test_without_a_confirm_link_the_invite_still_asks_yes_maybe_or_no(name: str) -> None:
+    email = render_email(name, **dict(CONTEXTS[name], confirm_url=None))
+    assert [label for _, label in buttons(email.html)][:3] == ["Yes", "Maybe", "No"]
+    assert "Will you be there?" in email.text and "Will you be there?" in visible_text(email.html)
+    assert "Confirm attendance" not in email.text + email.html
 
 
 def test_user_values_are_escaped_in_html_and_verbatim_in_text() -> None:

@@ -1,21 +1,39 @@
 """The durable outbox: enqueue once, claim atomically, deliver, retry with backoff, keep failures."""
 
+import json
 import random
 import threading
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from bot.jobs.outbox_worker import DeliveryError, OutboxWorker, RetryPolicy
+from bot.cli.outbox import outbox as outbox_command
+from bot.cli.runtime import Runtime
+from bot.composition import build_outbox_worker
+from bot.jobs.outbox_worker import (
+    DeliveryError,
+    OutboxWorker,
+    RetryPolicy,
+    channel_pace,
+    default_worker_id,
+)
 from bot.services import Services
+from bot.services.errors import Conflict, NotFound
+from bot.settings import ConfigError, Settings, load_settings
 from storage import outbox
 from storage.db import Database
 from storage.enums import ActivityKind, OutboxKind, OutboxStatus
 from storage.models import ActivityEvent, OutboxItem
-from tests.conftest import ADA, CLI, MovableClock, Seed, berlin
+from storage.outbox import Pace
+from tests.conftest import ADA, CLI, T0, MovableClock, Seed, berlin
+from tests.support.mail import messages
+from tests.support.smtp_servers import HOST as SMTP_HOST
+from tests.support.smtp_servers import SmtpServer
+from tests.support.smtp_servers import free_port as free_smtp_port
 
 
 class Recorder:
@@ -182,10 +200,15 @@ def test_delivery_records_the_timeline_event(db: Database, clock: MovableClock, 
     assert ActivityKind.EMAIL_SENT in kinds
 
 
-def test_an_unknown_kind_waits_for_a_server_that_can_deliver_it(db: Database, clock: MovableClock) -> None:
+def test_a_kind_this_server_cannot_deliver_is_left_to_one_that_can(db: Database, clock: MovableClock) -> None:
     _add(db, clock, "calendar", kind=OutboxKind.CALENDAR)
-    assert _worker(db, clock, Recorder()).drain().retried == 1
-    assert "no deliverer" in (_item(db, "calendar").last_error or "")
+    assert _worker(db, clock, Recorder()).drain().handled == 0
+    untouched = _item(db, "calendar")
+    assert (untouched.status, untouched.attempts, untouched.locked_by) == (OutboxStatus.PENDING, 0, None)  # no attempt used up
+
+    calendar = Recorder()
+    assert OutboxWorker(db, clock, {OutboxKind.CALENDAR: calendar}).drain().sent == 1
+    assert calendar.delivered == [{"n": "calendar"}]
 
 
 @pytest.mark.parametrize("attempts", [1, 2, 5, 12, 40])
@@ -251,3 +274,236 @@ def test_deliver_now_takes_a_card_and_then_its_note(db: Database, clock: Movable
     states = _worker(db, clock, recorder).deliver_now(mine)
     assert [p["n"] for p in recorder.delivered] == ["card", "note"]
     assert all(s.status is OutboxStatus.SENT for s in states)
+
+
+# ---------------------------------------------------------------- pacing per channel
+
+
+def _posts(db: Database, clock: MovableClock, channel: str, count: int) -> None:
+    for n in range(count):
+        _add(db, clock, f"{channel}-{n}", kind=OutboxKind.SLACK_POST, ordering_key=f"slack:{channel}",
+             payload={"channel": channel, "n": n})
+
+
+def _sent_times(db: Database, channel: str) -> list[datetime]:
+    with db.transaction() as session:
+        return list(session.scalars(
+            select(OutboxItem.sent_at).where(OutboxItem.ordering_key == f"slack:{channel}", OutboxItem.status == OutboxStatus.SENT)
+            .order_by(OutboxItem.id)
+        ))
+
+
+def test_a_channel_gets_at_most_one_post_per_second(db: Database, clock: MovableClock) -> None:
+    _posts(db, clock, "C1", 3)
+    _posts(db, clock, "C2", 1)
+    recorder = Recorder()
+    worker = _worker(db, clock, recorder, pace=Pace(1, timedelta(seconds=1)))
+
+    assert worker.drain().sent == 2  # C1's first post and C2's: other channels are not held up
+    assert worker.drain().sent == 0
+    clock.advance(seconds=0.9)
+    assert worker.drain().sent == 0
+    clock.advance(seconds=0.1)
+    assert worker.drain().sent == 1
+    clock.advance(seconds=1)
+    assert worker.drain().sent == 1
+    assert [(p["channel"], p["n"]) for p in recorder.delivered] == [("C1", 0), ("C2", 0), ("C1", 1), ("C1", 2)]
+    assert _sent_times(db, "C1") == [T0, T0 + timedelta(seconds=1), T0 + timedelta(seconds=2)]
+
+
+def test_a_burst_goes_out_together_and_the_average_stays_one_per_second(db: Database, clock: MovableClock) -> None:
+    _posts(db, clock, "C1", 8)
+    worker = _worker(db, clock, Recorder(), pace=channel_pace(1.0, burst=3))
+    for _ in range(40):  # ten seconds, a tick every quarter second
+        worker.drain()
+        clock.advance(seconds=0.25)
+    times = _sent_times(db, "C1")
+    assert len(times) == 8
+    assert times[:3] == [T0] * 3  # e.g. a card edit and its note, back to back
+    assert all(later - earlier >= timedelta(seconds=3) for earlier, later in zip(times, times[3:], strict=False))
+
+
+def test_the_pace_holds_across_servers(db: Database, clock: MovableClock) -> None:
+    _posts(db, clock, "C1", 6)
+    pace = Pace(2, timedelta(seconds=2))
+    recorders = [Recorder(), Recorder()]
+    workers = [_worker(db, clock, r, pace=pace, worker_id=f"server-{n}") for n, r in enumerate(recorders)]
+    totals = []
+    for _ in range(3):
+        for worker in workers:  # both servers tick at the same instant: together, one burst
+            worker.drain()
+        totals.append(sum(len(r.delivered) for r in recorders))
+        clock.advance(seconds=2)
+    assert totals == [2, 4, 6]
+    assert sorted(p["n"] for r in recorders for p in r.delivered) == [0, 1, 2, 3, 4, 5]
+    assert _sent_times(db, "C1") == [T0 + timedelta(seconds=s) for s in (0, 0, 2, 2, 4, 4)]
+
+
+def test_channel_pace_from_the_settings() -> None:
+    assert channel_pace(0, burst=3) is None
+    assert channel_pace(1.0, burst=3) == Pace(3, timedelta(seconds=3))
+    with pytest.raises(ValueError):
+        Pace(0, timedelta(seconds=1))
+
+
+def test_outbox_settings_have_safe_defaults_and_say_what_is_wrong(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert (defaults.outbox_tick_seconds, defaults.outbox_lease_seconds) == (2.0, 300.0)
+    assert channel_pace(defaults.slack_channel_pace_seconds, defaults.slack_channel_burst) == Pace(3, timedelta(seconds=3))
+    monkeypatch.setenv("OUTBOX_LEASE_SECONDS", "0")
+    with pytest.raises(ConfigError, match=r"^invalid configuration: OUTBOX_LEASE_SECONDS: .*greater than 0"):
+        load_settings(_env_file=None)
+
+
+# ---------------------------------------------------------------- leases
+
+
+class Slow(Recorder):
+    """Each delivery takes ``minutes`` on the clock; ``meanwhile`` runs during the first."""
+
+    def __init__(self, db: Database, clock: MovableClock, minutes: float, meanwhile: Callable[[], None] = lambda: None) -> None:
+        super().__init__()
+        self.db = db
+        self.clock = clock
+        self.minutes = minutes
+        self.meanwhile = meanwhile
+        self.leases: list[datetime | None] = []
+
+    def deliver(self, payload: Mapping[str, Any]) -> None:
+        self.leases.append(_item(self.db, payload["n"]).locked_until)
+        self.clock.advance(minutes=self.minutes)
+        if not self.delivered:
+            self.meanwhile()
+        super().deliver(payload)
+
+
+def test_a_lease_is_renewed_before_half_of_it_is_used(db: Database, clock: MovableClock) -> None:
+    for key in ("a", "b", "c", "d"):
+        _add(db, clock, key)
+    slow = Slow(db, clock, minutes=2)
+    assert _worker(db, clock, slow, lease=timedelta(minutes=5)).drain().sent == 4
+    # Each delivery started with at least half a lease left: the rest of the batch was renewed
+    # at minute 4 (past half of the claim's lease), not item by item.
+    assert slow.leases == [T0 + timedelta(minutes=m) for m in (5, 5, 9, 9)]
+
+
+def test_items_whose_lease_ran_out_during_a_too_slow_delivery_are_left_to_the_other_worker(db: Database, clock: MovableClock) -> None:
+    for key in ("first", "second", "third"):
+        _add(db, clock, key)
+    taken: list[OutboxItem] = []
+
+    def other_server_claims() -> None:  # six minutes in: the batch's lease has run out
+        with db.transaction() as session:
+            taken.extend(outbox.claim(session, worker="other", now=clock(), lease_until=clock() + timedelta(minutes=5), limit=5))
+
+    slow = Slow(db, clock, minutes=6, meanwhile=other_server_claims)
+    _worker(db, clock, slow, lease=timedelta(minutes=5)).drain()
+    assert [i.idempotency_key for i in taken] == ["first", "second", "third"]
+    assert [p["n"] for p in slow.delivered] == ["first"]  # the rest is the other server's to send
+    assert {_item(db, key).locked_by for key in ("first", "second", "third")} == {"other"}  # ours could not settle it
+
+
+def test_an_operator_retry_leaves_an_item_being_delivered_alone(db: Database, clock: MovableClock) -> None:
+    _add(db, clock, "busy")
+    with db.transaction() as session:
+        [held] = outbox.claim(session, worker="w1", now=clock(), lease_until=clock() + timedelta(minutes=5), limit=1)
+        assert not outbox.retry_now(session, held.id, now=clock())
+    assert _item(db, "busy").locked_by == "w1"
+    clock.advance(minutes=6)  # w1 died: its lease ran out, so the retry may take it
+    with db.transaction() as session:
+        assert outbox.retry_now(session, held.id, now=clock())
+
+
+def test_worker_ids_differ_between_processes_on_one_host() -> None:
+    assert default_worker_id() != default_worker_id()
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def _cli(db: Database, services: Services, *args: str) -> Any:
+    runtime = Runtime()
+    runtime.__dict__.update(db=db, services=services)  # this test's database and clock
+    return CliRunner().invoke(outbox_command, list(args), obj=runtime)
+
+
+def test_outbox_command_lists_pending_and_failed_items_with_their_errors(db: Database, clock: MovableClock, services: Services) -> None:
+    _add(db, clock, "bounced", payload={"to": ["nora@example.com"]})
+    _add(db, clock, "sent", payload={"to": ["otto@example.com"]})
+    _add(db, clock, "post", kind=OutboxKind.SLACK_POST, ordering_key="slack:C0STUDY", payload={"text": "hi"})
+    recorder = Recorder(DeliveryError("550 5.1.1 No such user here", temporary=False))
+    OutboxWorker(db, clock, {OutboxKind.EMAIL: recorder}, rng=random.Random(7)).drain()
+
+    listed = _cli(db, services)
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert lines[0] == "Outbox: 1 failed, 1 pending, 1 sent."
+    [bounced] = [line for line in lines if "nora@example.com" in line]
+    assert "failed" in bounced and "attempts 1" in bounced
+    assert "last error: 550 5.1.1 No such user here" in listed.output
+    assert any("slack_post" in line and "C0STUDY" in line and "due" in line for line in lines)
+    assert "otto@example.com" not in listed.output  # sent: nothing to look at
+    assert "interview-desk outbox retry ID" in lines[-1]
+
+    data = json.loads(_cli(db, services, "--json").output)
+    assert data["counts"] == {"failed": 1, "pending": 1, "sent": 1}
+    assert [(i["key"], i["state"]) for i in data["items"]] == [("bounced", "failed"), ("post", "due")]
+
+
+def test_outbox_retry_makes_a_failed_item_due_and_explains_refusals(db: Database, clock: MovableClock, services: Services) -> None:
+    _add(db, clock, "bounced")
+    _add(db, clock, "fine")
+    recorder = Recorder(DeliveryError("550 no such user", temporary=False))
+    worker = _worker(db, clock, recorder)
+    worker.drain()
+    bounced, fine = _item(db, "bounced"), _item(db, "fine")
+
+    retried = _cli(db, services, "retry", str(bounced.id))
+    assert retried.exit_code == 0 and "will be delivered on the next tick" in retried.output
+    assert _item(db, "bounced").status is OutboxStatus.PENDING
+    assert worker.drain().sent == 1 and _item(db, "bounced").status is OutboxStatus.SENT
+
+    again = _cli(db, services, "retry", str(fine.id))
+    assert isinstance(again.exception, Conflict) and "already sent" in str(again.exception)
+    missing = _cli(db, services, "retry", "999")
+    assert isinstance(missing.exception, NotFound) and "no outbox item 999" in str(missing.exception)
+
+
+# ---------------------------------------------------------------- a mail server that is down for a while
+
+
+def test_smtp_down_for_a_while_then_up_delivers_every_email_once(
+    settings: Settings, services: Services, seeded: Seed, clock: MovableClock, start_smtp: Callable[..., SmtpServer],
+) -> None:
+    port = free_smtp_port()  # nothing listens here yet: the mail server is down
+    worker = build_outbox_worker(settings.model_copy(update={"smtp_host": SMTP_HOST, "smtp_port": port, "smtp_starttls": False}), services)
+    people = ["nora@example.com", "otto@example.com"]
+    for n in range(4):
+        people.append(services.participants.add(seeded.study_id, f"p{n}@example.com").email)
+    for email, day in zip(people, (11, 12, 13, 14, 15, 18), strict=True):  # weekdays
+        services.booking.book(study_ref=seeded.study_id, participant_email=email, starts_at=berlin(day, 10), host_id=ADA, actor=CLI)
+    emails = _emails(services.db)
+    assert len(emails) == len(people)  # each participant's confirmation with its invite
+
+    outage = [worker.drain().retried]
+    for _ in range(3):  # an hour and a half of outage: each round waits out the longest backoff
+        clock.advance(minutes=30)
+        outage.append(worker.drain().retried)
+    assert outage == [len(emails)] * 4
+    waiting = _emails(services.db)
+    assert all(i.status is OutboxStatus.PENDING and i.attempts == 4 for i in waiting)
+    assert all("Connection refused" in (i.last_error or "") for i in waiting)
+
+    server = start_smtp(port=port)  # the mail server is back
+    clock.advance(hours=1)
+    assert worker.drain().sent == len(emails)
+    clock.advance(hours=8)
+    assert worker.drain().handled == 0  # nothing left, nothing sent twice
+    ids = [m["Message-ID"] for m in messages(server)]
+    assert len(ids) == len(emails) and set(ids) == {i.payload["message_id"] for i in emails}
+    assert all(i.status is OutboxStatus.SENT and i.last_error is None for i in _emails(services.db))
+
+
+def _emails(db: Database) -> list[OutboxItem]:
+    with db.transaction() as session:
+        return list(session.scalars(select(OutboxItem).where(OutboxItem.kind == OutboxKind.EMAIL).order_by(OutboxItem.id)))

@@ -60,6 +60,8 @@ class Call:
     """True when the fake answered with an error (injected, auth or validation)."""
     error: str | None = None
     """The error code answered, if any."""
+    ts: str | None = None
+    """The ``ts`` answered (the message posted or updated), if any."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,13 @@ class _Failure:
     status: int
     error: str
     retry_after: int | None
+    channel: str | None = None
+    """Only calls to this channel (any channel when None)."""
+    text_body: str | None = None
+    """Answer this plain text instead of Slack's JSON (a proxy's error page)."""
+
+    def applies_to(self, params: JsonDict) -> bool:
+        return self.channel is None or params.get("channel") == self.channel
 
 
 @dataclass
@@ -252,16 +261,21 @@ class FakeSlackAPI:
         times: int = 1,
         retry_after: int | None = None,
         error: str = "internal_error",
+        channel: str | None = None,
+        text_body: str | None = None,
     ) -> None:
         """Answer the next ``times`` calls to ``method`` with an error.
 
         ``status=429`` answers ``{"ok": false, "error": "ratelimited"}`` (plus a
         ``Retry-After`` header when ``retry_after`` is given); ``status=200``
         answers a Slack-level error such as ``error="channel_not_found"``.
+        With ``channel``, only calls to that channel fail (others pass by);
+        ``text_body`` answers plain text instead of JSON, as a proxy in front of
+        Slack may.
         """
         if status == HTTPStatus.TOO_MANY_REQUESTS:
             error = "ratelimited"
-        failure = _Failure(status=status, error=error, retry_after=retry_after)
+        failure = _Failure(status=status, error=error, retry_after=retry_after, channel=channel, text_body=text_body)
         with self._lock:
             self._failures.setdefault(method, deque()).extend([failure] * times)
 
@@ -300,10 +314,13 @@ class FakeSlackAPI:
 
     def _handle(self, method: str, params: JsonDict, headers: dict[str, str]) -> _Reply:
         with self._lock:
-            queue = self._failures.get(method)
-            failure = queue.popleft() if queue else None
+            queue = self._failures.get(method) or deque()
+            failure = next((f for f in queue if f.applies_to(params)), None)
+            if failure is not None:
+                queue.remove(failure)  # the first that applies: equal failures are interchangeable
         if failure is not None:
-            reply = _Reply(failure.status, {"ok": False, "error": failure.error})
+            body: JsonDict | str = failure.text_body if failure.text_body is not None else {"ok": False, "error": failure.error}
+            reply = _Reply(failure.status, body)
             if failure.retry_after is not None:
                 reply.headers["Retry-After"] = str(failure.retry_after)
         elif method == RESPONSE_URL_METHOD:
@@ -312,7 +329,8 @@ class FakeSlackAPI:
             reply = self._check_token(method, headers, params) or self._dispatch(method, params)
 
         error = reply.error
-        call = Call(method, params, headers, time.time(), failed=error is not None, error=error)
+        ts = reply.body.get("ts") if isinstance(reply.body, dict) and error is None else None
+        call = Call(method, params, headers, time.time(), failed=error is not None, error=error, ts=ts)
         with self._changed:
             self._calls.append(call)
             self._changed.notify_all()
