@@ -15,7 +15,7 @@ interview, one that moved since the email) is a page naming it, with its 4xx, an
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from functools import cache, wraps
+from functools import cache
 from importlib.resources import files
 
 from starlette.concurrency import run_in_threadpool
@@ -35,14 +35,13 @@ from bot.services.attendance import (
 from bot.services.errors import DomainError, InvalidInput, NotAllowed
 from bot.services.notifications import when
 from bot.services.portal import LinkNotValid, ParticipantPortal, PortalState
-from bot.web import views
+from bot.web import pages, views
 from bot.web.responses import (
     SECURITY_HEADERS,
     link,
     read_form,
     redirect,
     render,
-    secured,
     status_for,
 )
 
@@ -102,26 +101,6 @@ async def auto_submit_script(_request: Request) -> Response:
     return response
 
 
-def page(handler: Handler) -> Callable[["AttendancePages", Request], Awaitable[Response]]:
-    """Turn errors into pages and put the privacy headers on every answer."""
-
-    @wraps(handler)
-    async def endpoint(self: "AttendancePages", request: Request) -> Response:
-        token = request.path_params["token"]
-        try:
-            return secured(await handler(self, request, token))
-        except DomainError as error:
-            return problem(error, token, getattr(request.state, "portal", None))
-        except Exception:
-            # Named by handler, never by path: the path holds the token.
-            log.exception("attendance page %s failed", handler.__name__)
-            return render(
-                "problem", status=500, title="Something went wrong",
-                message="Nothing was changed. Please try again in a minute.", links=[],
-            )
-
-    return endpoint
-
 
 def problem(error: DomainError, token: str, state: PortalState | None) -> Response:
     """A page naming the problem; its way forward only when the link itself is valid."""
@@ -135,6 +114,9 @@ def problem(error: DomainError, token: str, state: PortalState | None) -> Respon
     status = status_for(error)
     return render("problem", status=status, title=_TITLES.get(status, _TITLES[400]), message=error.message,
                   links=_onward(token, state), header=views.header(state))
+
+
+page = pages.error_pages(problem, "attendance")
 
 
 def _onward(token: str, state: PortalState) -> list[tuple[str, str]]:

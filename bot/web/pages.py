@@ -10,6 +10,7 @@ and answered with a page that says nothing changed (the portal's transaction was
 import logging
 from collections.abc import Awaitable, Callable
 from functools import wraps
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -37,9 +38,7 @@ from bot.services.screener import (
 )
 from bot.web import views
 from bot.web.assets import ASSET_PATH, asset
-from bot.web.attendance import attendance_routes
 from bot.web.responses import link, read_form, redirect, render, secured, status_for
-from bot.web.waitlist import waitlist_routes
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +54,7 @@ _TITLES = {
 }
 
 
-def participant_routes(services: Services) -> list[BaseRoute]:
+def page_routes(services: Services) -> list[BaseRoute]:
     """The routes for ``create_web_app``; the asset route comes first so it wins over a token."""
     pages = ParticipantPages(services.portal, services.clock, services.screener)
     return [
@@ -70,33 +69,39 @@ def participant_routes(services: Services) -> list[BaseRoute]:
         Route("/s/{token}/cancel", pages.cancel, methods=["POST"]),
         Route("/s/{token}/canceled", pages.canceled, methods=["GET"]),
         Route("/s/{token}/invite.ics", pages.invite, methods=["GET"]),
-        *attendance_routes(services),
-        *waitlist_routes(services),
     ]
 
 
-def page(handler: Handler) -> Callable[["ParticipantPages", Request], Awaitable[Response]]:
-    """Turn errors into pages and put the privacy headers on every answer."""
+ProblemPage = Callable[[DomainError, str, PortalState | None], Response]
 
-    @wraps(handler)
-    async def endpoint(self: "ParticipantPages", request: Request) -> Response:
-        token = request.path_params["token"]
-        try:
-            return secured(await handler(self, request, token))
-        except DomainError as error:
-            return problem(error, token, getattr(request.state, "portal", None))
-        except Exception:
-            # Named by handler, never by path: the path holds the token.
-            log.exception("participant page %s failed", handler.__name__)
-            return render(
-                "problem",
-                status=500,
-                title="Something went wrong",
-                message="Nothing was changed. Please try again in a minute.",
-                links=[],
-            )
 
-    return endpoint
+def error_pages(problem: ProblemPage, kind: str) -> Callable[[Any], Any]:
+    """A decorator for page handlers ``(self, request, token)``: a ``DomainError`` becomes
+    ``problem``'s page, anything else a 500 page, and every answer gets the privacy headers.
+    Shared by every module of participant pages (``kind`` names them in the log)."""
+
+    def page(handler: Any) -> Any:
+        @wraps(handler)
+        async def endpoint(self: Any, request: Request) -> Response:
+            token = request.path_params["token"]
+            try:
+                return secured(await handler(self, request, token))
+            except DomainError as error:
+                return problem(error, token, getattr(request.state, "portal", None))
+            except Exception:
+                # Named by handler, never by path: the path holds the token.
+                log.exception("%s page %s failed", kind, handler.__name__)
+                return render(
+                    "problem",
+                    status=500,
+                    title="Something went wrong",
+                    message="Nothing was changed. Please try again in a minute.",
+                    links=[],
+                )
+
+        return endpoint
+
+    return page
 
 
 def problem(error: DomainError, token: str, state: PortalState | None) -> Response:
@@ -122,6 +127,9 @@ def problem(error: DomainError, token: str, state: PortalState | None) -> Respon
         links=links,
         header=views.header(state),
     )
+
+
+page = error_pages(problem, "participant")
 
 
 class ParticipantPages:

@@ -9,7 +9,6 @@ booking's own locks; the next one gets the "That time was just taken" page.
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from functools import wraps
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -44,17 +43,7 @@ def waitlist_routes(services: Services) -> list[BaseRoute]:
     ]
 
 
-def page(handler: Handler) -> Callable[["WaitlistPages", Request], Awaitable[Response]]:
-    """``pages.page``: errors become pages, every answer gets the privacy headers.
-
-    Looked up per request, because ``pages`` imports this module before defining it.
-    """
-
-    @wraps(handler)
-    async def endpoint(self: "WaitlistPages", request: Request) -> Response:
-        return await pages.page(handler)(self, request)  # type: ignore[arg-type]
-
-    return endpoint
+page = pages.page
 
 
 class WaitlistPages:
