@@ -44,7 +44,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -56,6 +56,7 @@ import httpx
 from sqlalchemy import select
 
 from bench.interviews import p, reset
+from bench.progress import Progress
 from bot.services import Services
 from bot.services.links import LinkSigner
 from bot.services.notifications import Mailer
@@ -226,8 +227,9 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def run(
-    database_url: str, limit: int, args: argparse.Namespace, fake: FakeSlackAPI, workdir: Path
+def burst_once(
+    database_url: str, limit: int, participants: int, concurrency: int, seed_value: int, fake: FakeSlackAPI,
+    workdir: Path,
 ) -> tuple[Burst, Outcome]:
     """One burst at a fresh study seating ``limit`` per time, and what the database holds."""
     port = free_port()
@@ -236,7 +238,7 @@ def run(
     services = Services.build(
         db, Mailer("Burst <burst@example.com>", LinkSigner(SECRET_KEY.encode(), url))
     )
-    starts, links = seed(db, services, args.participants, limit)
+    starts, links = seed(db, services, participants, limit)
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -253,40 +255,45 @@ def run(
         "PYTHONPATH": str(Path.cwd()),
     }
     with serving(env, url, workdir / f"serve-{limit}.log"):
-        result = asyncio.run(burst(links, starts, args.concurrency, random.Random(args.seed)))
+        result = asyncio.run(burst(links, starts, concurrency, random.Random(seed_value)))
     try:
         return result, outcome(db)
     finally:
         db.dispose()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--database-url")
-    parser.add_argument("--participants", type=int, default=300)
-    parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--limits", default="1,3", help="participants per time, one run each")
-    parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
+def run(
+    database_url: str | None = None,
+    participants: int = 300,
+    concurrency: int = 50,
+    limits: Sequence[int] = (1, 3),
+    seed_value: int = 1,
+    progress: Progress | None = None,
+) -> str:
+    """One burst per participant limit; returns the Markdown table."""
+    progress = progress or Progress()
     workdir = Path(tempfile.mkdtemp(prefix="interview-desk-burst-"))
-    database_url = args.database_url or f"sqlite:///{workdir}/burst.db"
+    database_url = database_url or f"sqlite:///{workdir}/burst.db"
+    backend = Database(database_url).backend
+    progress.stage(f"Booking burst ({backend})", len(limits))
     rows: list[tuple[int, Burst, Outcome]] = []
     try:
         with FakeSlackAPI(bot_token=TOKEN, team_id=WORKSPACE) as fake:
-            for limit in (int(v) for v in args.limits.split(",")):
-                rows.append((limit, *run(database_url, limit, args, fake, workdir)))
+            for limit in limits:
+                progress.step(f"{participants} participants, {limit} per time")
+                rows.append((limit, *burst_once(
+                    database_url, limit, participants, concurrency, seed_value, fake, workdir
+                )))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    backend = Database(database_url).backend
-    print(
-        f"\n### Booking burst ({backend}: {args.participants} participants, {OPEN_TIMES} open "
-        f"times, at most {args.concurrency} requests in flight, loopback HTTP)\n"
-    )
-    print(f"| {' | '.join(COLUMNS)} |")
-    print(f"|{'---:|' * len(COLUMNS)}")
+    lines = [
+        f"#### Booking burst ({backend}: {participants} participants, {OPEN_TIMES} open "
+        f"times, at most {concurrency} requests in flight, loopback HTTP)",
+        "",
+        f"| {' | '.join(COLUMNS)} |",
+        f"|{'---:|' * len(COLUMNS)}",
+    ]
     for limit, result, held in rows:
         requests = sum(result.statuses.values())
         others = {k: v for k, v in result.statuses.items() if k not in ("303", "409")}
@@ -304,7 +311,33 @@ def main() -> None:
             f"{sum(others.values())}{' ' + str(others) if others else ''}",
             held.over_limit + held.host_overlaps,
         ]
-        print(f"| {' | '.join(str(c) for c in cells)} |")
+        lines.append(f"| {' | '.join(str(c) for c in cells)} |")
+    lines += [
+        "",
+        "The real `interview-desk serve` as a subprocess; a one-host study with exactly "
+        f"{OPEN_TIMES} open times; every participant posts one of them at random through their "
+        "personal page at once; latency from sending to the whole response; counts read from the "
+        "database afterwards. Overbookings must be 0.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url")
+    parser.add_argument("--participants", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--limits", default="1,3", help="participants per time, one run each")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    progress = Progress()
+    print(run(
+        args.database_url, args.participants, args.concurrency,
+        [int(v) for v in args.limits.split(",")], args.seed, progress,
+    ))
+    progress.finish()
 
 
 if __name__ == "__main__":

@@ -1,10 +1,14 @@
 """The floor: a Bolt app that answers a constant, behind exactly the same web stack as ours.
 
+It acknowledges `/interviews` with a short message, and every button, menu choice and modal
+submission with an empty acknowledgement.
+
 `python -m bench.floor_app --port N` serves it with uvicorn like `interview-desk serve` does.
 """
 
 import argparse
 import os
+import re
 
 import uvicorn
 from slack_bolt import Ack, App
@@ -31,6 +35,14 @@ def build_floor_app() -> App:
 
     @app.action("interview.view_details")
     def constant_action(ack: Ack) -> None:
+        ack()
+
+    @app.action(re.compile(".*"))
+    def constant_click(ack: Ack) -> None:
+        ack()
+
+    @app.view(re.compile(".*"))
+    def constant_submission(ack: Ack) -> None:
         ack()
 
     return app

@@ -20,13 +20,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 from sqlalchemy import text
 
+from bench.progress import Progress
 from bench.seed import CHANNEL, HOST, WORKSPACE, seed_study
 from blocks.ids import InterviewRef
 from blocks.interview_details import interview_details_view
@@ -141,57 +142,80 @@ def reset(database_url: str) -> Database:
     return db
 
 
+def run(
+    database_url: str | None = None, sizes: Sequence[int] = (100, 1000, 10000), requests: int = 300,
+    progress: Progress | None = None,
+) -> str:
+    """Measure every study size and the floor; returns the two Markdown tables."""
+    progress = progress or Progress()
+    backend = Database(database_url).backend if database_url else "sqlite"
+    progress.stage(f"/interviews and View details against study size ({backend})", 2 * len(sizes) + 1)
+    workdir = Path(tempfile.mkdtemp(prefix="interview-desk-bench-"))
+    executable = shutil.which("interview-desk") or str(Path(sys.executable).with_name("interview-desk"))
+    rows: list[tuple[str, str, float, float]] = []
+    work_rows: list[tuple[str, str, float, float]] = []
+    try:
+        with FakeSlackAPI(bot_token=TOKEN, team_id=WORKSPACE) as fake:
+            base_env = {
+                **os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": fake.api_url, "SLACK_APP_TOKEN": "", "PYTHONPATH": str(Path.cwd()),
+            }
+            for size in sizes:
+                progress.step(f"seeding {size:,} interviews")
+                url_of_db = database_url or f"sqlite:///{workdir}/bench-{size}.db"
+                db = reset(url_of_db)
+                ids = seed_study(db, size)
+                db.dispose()
+                progress.step(f"{size:,} interviews: {requests} requests of each kind")
+                port = free_port()
+                env = {**base_env, "DATABASE_URL": url_of_db, "PORT": str(port), "HOST": "127.0.0.1"}
+                with server([executable, "serve"], env, port) as url:
+                    for name, send in requests_for(url, fake, ids["middle_interview_id"]).items():
+                        values = timings(send, requests)
+                        rows.append((f"{size:,} interviews", name, statistics.median(values), p(values, 99)))
+                for name, values in in_process(url_of_db, ids["middle_interview_id"], requests).items():
+                    work_rows.append((f"{size:,} interviews", name, statistics.median(values), p(values, 99)))
+            progress.step("the floor")
+            port = free_port()
+            floor_env = {**base_env, "DATABASE_URL": f"sqlite:///{workdir}/floor.db", "PORT": str(port)}
+            with server([sys.executable, "-m", "bench.floor_app", "--port", str(port)], floor_env, port) as url:
+                for name, send in requests_for(url, fake, 1).items():
+                    if name == "/interviews past":
+                        continue
+                    values = timings(send, requests)
+                    rows.append(("floor (constant Bolt app)", name, statistics.median(values), p(values, 99)))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    lines = [
+        f"#### Slack acknowledgement latency ({backend}, {requests} sequential signed requests each, loopback HTTP)",
+        "",
+        "| study | request | p50 (ms) | p99 (ms) |",
+        "|---|---|---:|---:|",
+        *(f"| {study} | {name} | {p50:.1f} | {p99:.1f} |" for study, name, p50, p99 in rows),
+        "",
+        f"#### The work behind each request, in process ({backend}: service call and Block Kit, no HTTP)",
+        "",
+        "| study | work | p50 (ms) | p99 (ms) |",
+        "|---|---|---:|---:|",
+        *(f"| {study} | {name} | {p50:.2f} | {p99:.2f} |" for study, name, p50, p99 in work_rows),
+        "",
+        "Each study size seeded afresh in bulk (half past, half upcoming); the real `interview-desk serve` as a "
+        "subprocess; requests sent one at a time after 30 warm-up requests, timed from sending to the whole "
+        "response; the floor is a constant Bolt app on the same stack. The second table times the service call "
+        "and the Block Kit rendering in process, without HTTP.",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    workdir = Path(tempfile.mkdtemp(prefix="interview-desk-bench-"))
-    executable = shutil.which("interview-desk") or str(Path(sys.executable).with_name("interview-desk"))
-    rows: list[tuple[str, str, float, float]] = []
-    work_rows: list[tuple[str, str, float, float]] = []
-    with FakeSlackAPI(bot_token=TOKEN, team_id=WORKSPACE) as fake:
-        base_env = {
-            **os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": fake.api_url, "SLACK_APP_TOKEN": "", "PYTHONPATH": str(Path.cwd()),
-        }
-        for size in sizes:
-            database_url = args.database_url or f"sqlite:///{workdir}/bench-{size}.db"
-            db = reset(database_url)
-            started = time.perf_counter()
-            ids = seed_study(db, size)
-            db.dispose()
-            print(f"seeded {size:,} interviews in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-            port = free_port()
-            env = {**base_env, "DATABASE_URL": database_url, "PORT": str(port), "HOST": "127.0.0.1"}
-            with server([executable, "serve"], env, port) as url:
-                for name, send in requests_for(url, fake, ids["middle_interview_id"]).items():
-                    values = timings(send, args.requests)
-                    rows.append((f"{size:,} interviews", name, statistics.median(values), p(values, 99)))
-            for name, values in in_process(database_url, ids["middle_interview_id"], args.requests).items():
-                work_rows.append((f"{size:,} interviews", name, statistics.median(values), p(values, 99)))
-        port = free_port()
-        floor_env = {**base_env, "DATABASE_URL": f"sqlite:///{workdir}/floor.db", "PORT": str(port)}
-        with server([sys.executable, "-m", "bench.floor_app", "--port", str(port)], floor_env, port) as url:
-            for name, send in requests_for(url, fake, 1).items():
-                if name == "/interviews past":
-                    continue
-                values = timings(send, args.requests)
-                rows.append(("floor (constant Bolt app)", name, statistics.median(values), p(values, 99)))
-    backend = Database(args.database_url).backend if args.database_url else "sqlite"
-    print(f"\n### Slack acknowledgement latency ({backend}, {args.requests} sequential signed requests each, loopback HTTP)\n")
-    print("| study | request | p50 (ms) | p99 (ms) |")
-    print("|---|---|---:|---:|")
-    for study, name, p50, p99 in rows:
-        print(f"| {study} | {name} | {p50:.1f} | {p99:.1f} |")
-    print(f"\n### The work behind each request, in process ({backend}: service call and Block Kit, no HTTP)\n")
-    print("| study | work | p50 (ms) | p99 (ms) |")
-    print("|---|---|---:|---:|")
-    for study, name, p50, p99 in work_rows:
-        print(f"| {study} | {name} | {p50:.2f} | {p99:.2f} |")
-    shutil.rmtree(workdir, ignore_errors=True)
+    progress = Progress()
+    print(run(args.database_url, [int(s) for s in args.sizes.split(",")], args.requests, progress))
+    progress.finish()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """The `/interviews book` modal: book a participant on their behalf, in the booker's own zone."""
 
+from collections.abc import Mapping
+
 from slack_sdk.models.blocks import (
     Block,
     CheckboxesElement,
@@ -13,8 +15,10 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from blocks import text
+from blocks.calendar import host_label
 from blocks.ids import CallbackId, ChannelRef
 from bot.domain import BookingForm
+from storage.enums import ConnectionStatus
 
 PARTICIPANT, WHEN, HOST, OVERRIDE = "book.participant", "book.when", "book.host", "book.override"
 INPUT = "value"  # every input's action id; its block id names the field
@@ -26,9 +30,16 @@ def _option(label: str, value: str) -> Option:
     return Option(text=text.truncate(label, 75), value=value)
 
 
-def book_modal(form: BookingForm, *, channel_id: str) -> View:
+def book_modal(
+    form: BookingForm, *, channel_id: str, calendars: Mapping[str, ConnectionStatus | None] | None = None,
+) -> View:
+    """``calendars``: each host's Google Calendar connection, named in the host picker (None:
+    Google Calendar is not configured)."""
     people = [_option(f"{name} ({email})", email) for email, name in form.participants[:MAX_CHOICES]]
-    hosts = [_option(name, user_id) for user_id, name in form.hosts]
+    hosts = [
+        _option(name if calendars is None else host_label(name, calendars.get(user_id)), user_id)
+        for user_id, name in form.hosts
+    ]
     note = f" Showing the first {MAX_CHOICES} of {len(form.participants)}." if len(form.participants) > MAX_CHOICES else ""
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=(

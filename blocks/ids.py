@@ -31,6 +31,9 @@ class ActionId(StrEnum):
     # input shares one action id, as its block id already names the field.
     SETUP_HOSTS = "study_setup.hosts"
     SETUP_FIELD = "study_setup.field"
+    # `/interviews connect`: the link to Google's consent page, and Disconnect (a ``CalendarRef``).
+    CALENDAR_CONSENT = "calendar.consent"
+    CALENDAR_DISCONNECT = "calendar.disconnect"
 
 
 def action_button_id(action: InterviewAction) -> str:
@@ -139,3 +142,9 @@ class ChannelRef(_Value):
 
     channel_id: str = Field(pattern=r"^[CG][A-Z0-9]{2,31}$")
     study_id: int | None = Field(default=None, ge=1)
+
+
+class CalendarRef(_Value):
+    """Carried by Disconnect: the team whose calendar connection is meant."""
+
+    team_id: int = Field(ge=1)

@@ -121,7 +121,8 @@ def thread_note(note: dict[str, Any]) -> str:
     if kind == "incentive_sent":
         return f"{who} sent the incentive to {text.escape(str(note.get('to') or 'the participant'))}."
     if kind == "rsvp":
-        return f"{who} {_RSVP_WORDS.get(str(note.get('status')), 'changed their RSVP')}."
+        via = f" in {text.escape(str(note['via']))}" if note.get("via") else ""
+        return f"{who} {_RSVP_WORDS.get(str(note.get('status')), 'changed their RSVP')}{via}."
     if kind == "attendance_confirmed":
         return f"{who} confirmed attendance ✓✓"
     if kind == "reminder_sent":
@@ -144,6 +145,10 @@ def thread_note(note: dict[str, Any]) -> str:
             return f"The observer bot was sent to the meeting by {who}."
         error = text.escape(text.truncate(str(note.get("error") or "no answer"), 300))
         return f"The observer bot could not be sent to the meeting ({error})."
+    if kind == "calendar_failed":
+        error = text.escape(text.truncate(str(note.get("error") or "no answer"), 300))
+        return (f"⚠️ The Google Calendar event could not be updated ({error}). The interview here is "
+                "unchanged, but attendees' calendars may not show the latest.")
     return f"{who}: {text.escape(str(kind))}"
 
 

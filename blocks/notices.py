@@ -15,6 +15,8 @@ COMMANDS = (
     ("/interviews setup", "create this channel's study, or edit its settings, hosts and screener"),
     ("/interviews invite", "add participants and email them their personal scheduling links"),
     ("/interviews book", "book a participant on their behalf, at a time you pick"),
+    ("/interviews connect", "connect your Google Calendar: interviews you host go into it, with invitations from Google"),
+    ("/interviews disconnect", "disconnect your Google Calendar and revoke Interview Desk's access"),
     ("/interviews help", "this help"),
 )
 

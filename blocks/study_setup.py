@@ -29,7 +29,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from blocks import text
+from blocks.calendar import host_note
 from blocks.ids import ActionId, CallbackId
+from storage.enums import CalendarConflicts, Conferencing, ConnectionStatus
 
 WEEKDAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MAX_HOSTS = 10  # each host adds three blocks; ten keeps the modal well under 100
@@ -65,6 +67,8 @@ class SetupBlock(StrEnum):
     REMINDERS = "setup.reminders"
     COMPLETION_GRACE = "setup.completion_grace"
     UNCONFIRMED_WARNING = "setup.unconfirmed_warning"
+    CONFERENCING = "setup.conferencing"
+    CALENDAR_CONFLICTS = "setup.calendar_conflicts"
 
 
 def host_block(kind: SetupBlock, user_id: str) -> str:
@@ -108,6 +112,8 @@ class SetupValues:
     reminders: str = "24h, 1h"
     completion_grace: str = "30"
     unconfirmed_warning_hours: str = ""  # empty: off
+    conferencing: str = Conferencing.LINK.value
+    calendar_conflicts: str = CalendarConflicts.BUSY.value
 
 
 def _input(block: str, label: str, element: object, *, hint: str | None = None, optional: bool = True, dispatch: bool = False) -> InputBlock:
@@ -135,6 +141,24 @@ def _url(block: str, label: str, value: str, *, placeholder: str, hint: str | No
     return _input(block, label, element, hint=hint)
 
 
+CONFERENCING_CHOICES = (
+    (Conferencing.LINK.value, "Each host's own meeting room"),
+    (Conferencing.GOOGLE_MEET.value, "A Google Meet for each interview"),
+)
+CONFLICT_CHOICES = (
+    (CalendarConflicts.BUSY.value, "Events that show them busy"),
+    (CalendarConflicts.ALL.value, "Every event, even those marked free"),
+    (CalendarConflicts.IGNORE.value, "None: ignore their calendar"),
+)
+
+
+def _choice(block: str, label: str, value: str, choices: Sequence[tuple[str, str]], *, hint: str) -> InputBlock:
+    options = [Option(value=v, text=t) for v, t in choices]
+    chosen = next((o for o in options if o.value == value), options[0])
+    return _input(block, label, StaticSelectElement(action_id=ActionId.SETUP_FIELD, options=options, initial_option=chosen),
+                  hint=hint, optional=False)
+
+
 def _checkbox(block: str, label: str, option: str, checked: bool, *, hint: str | None = None) -> InputBlock:
     choice = Option(value="yes", label=option)
     element = CheckboxesElement(action_id=ActionId.SETUP_FIELD, options=[choice], initial_options=[choice] if checked else None)
@@ -156,7 +180,7 @@ def _team(values: SetupValues, teams: Sequence[TeamChoice]) -> list[Block]:
     return blocks
 
 
-def _hosts(values: SetupValues) -> list[Block]:
+def _hosts(values: SetupValues, calendars: Mapping[str, ConnectionStatus | None] | None) -> list[Block]:
     picker = UserMultiSelectElement(
         action_id=ActionId.SETUP_HOSTS, initial_users=list(values.host_ids[:MAX_HOSTS]) or None,
         max_selected_items=MAX_HOSTS, placeholder="Who runs the interviews",
@@ -164,7 +188,10 @@ def _hosts(values: SetupValues) -> list[Block]:
     blocks: list[Block] = [_input(SetupBlock.HOSTS, "Hosts", picker, optional=False, dispatch=True,
                                   hint="Each host needs to be on the research team. Their meeting rooms appear below.")]
     for user in values.host_ids[:MAX_HOSTS]:
-        blocks.append(ContextBlock(block_id=host_block(SetupBlock.HOSTS, user), elements=[MarkdownTextObject(text=f"🎥 Meeting room of <@{user}>")]))
+        room = f"🎥 Meeting room of <@{user}>"
+        if calendars is not None:  # Google Calendar is configured: who has connected theirs
+            room += f"  ·  {host_note(calendars.get(user))}"
+        blocks.append(ContextBlock(block_id=host_block(SetupBlock.HOSTS, user), elements=[MarkdownTextObject(text=room)]))
         blocks.append(_url(host_block(SetupBlock.HOST_URL, user), "Meeting link", values.host_urls.get(user, ""),
                            placeholder="https://zoom.us/j/… or https://meet.google.com/…"))
         blocks.append(_plain(host_block(SetupBlock.HOST_PASSWORD, user), "Meeting password", values.host_passwords.get(user, ""), max_length=200))
@@ -184,8 +211,12 @@ def _availability(values: SetupValues) -> list[Block]:
     ]
 
 
-def setup_modal(channel_id: str, values: SetupValues, teams: Sequence[TeamChoice], *, metadata: str, editing: bool) -> View:
-    """The whole form; ``metadata`` is the encoded ``SetupTarget``."""
+def setup_modal(
+    channel_id: str, values: SetupValues, teams: Sequence[TeamChoice], *, metadata: str, editing: bool,
+    calendars: Mapping[str, ConnectionStatus | None] | None = None,
+) -> View:
+    """The whole form; ``metadata`` is the encoded ``SetupTarget``; ``calendars``: each host's
+    Google Calendar connection (None when Google Calendar is not configured)."""
     intro = (
         f"Editing the study of <#{channel_id}>. Changes apply to interviews booked from now on."
         if editing else
@@ -195,7 +226,7 @@ def setup_modal(channel_id: str, values: SetupValues, teams: Sequence[TeamChoice
         SectionBlock(block_id="setup.intro", text=MarkdownTextObject(text=intro)),
         _plain(SetupBlock.NAME, "Study name", values.name, placeholder="e.g. Checkout redesign", optional=False, max_length=200),
         *_team(values, teams),
-        *_hosts(values),
+        *_hosts(values, calendars),
         HeaderBlock(block_id="setup.sessions", text="Sessions"),
         _plain(SetupBlock.SESSION_NAME, "Session name", values.session_name, max_length=200,
                placeholder="e.g. Checkout interview", hint="What participants see in the invite. Default: the study name + “interview”."),
@@ -229,6 +260,11 @@ def setup_modal(channel_id: str, values: SetupValues, teams: Sequence[TeamChoice
                NumberInputElement(action_id=ActionId.SETUP_FIELD, is_decimal_allowed=False,
                                   initial_value=values.unconfirmed_warning_hours or None),
                hint="Optional: tell the channel when a participant hasn't confirmed this many hours before. Empty: off."),
+        HeaderBlock(block_id="setup.calendars", text="Calendars"),
+        _choice(SetupBlock.CONFERENCING, "Meeting link", values.conferencing, CONFERENCING_CHOICES,
+                hint="Google Meet needs the host's Google Calendar connected (`/interviews connect`); other hosts keep their room."),
+        _choice(SetupBlock.CALENDAR_CONFLICTS, "Times hosts are busy in Google Calendar", values.calendar_conflicts,
+                CONFLICT_CHOICES, hint="For hosts who connected Google Calendar: which of their events keep a time from being offered."),
     ]
     return View(
         type="modal", callback_id=CallbackId.STUDY_SETUP, private_metadata=metadata,

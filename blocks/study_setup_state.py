@@ -8,6 +8,7 @@ service then says what is missing.
 from typing import Any
 
 from blocks.study_setup import SetupBlock, SetupValues
+from storage.enums import CalendarConflicts, Conferencing
 
 
 def _element(state: dict[str, Any], block: str) -> dict[str, Any]:
@@ -30,6 +31,12 @@ def _selected(state: dict[str, Any], block: str) -> list[str]:
     if not isinstance(options, list):
         return []
     return [o["value"] for o in options if isinstance(o, dict) and isinstance(o.get("value"), str)]
+
+
+def _chosen(state: dict[str, Any], block: str) -> str:
+    option = _element(state, block).get("selected_option")
+    value = option.get("value") if isinstance(option, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 def _time(state: dict[str, Any], block: str) -> str | None:
@@ -84,4 +91,6 @@ def read_state(state: object) -> SetupValues:
         reminders=_text(values, SetupBlock.REMINDERS),
         completion_grace=_text(values, SetupBlock.COMPLETION_GRACE),
         unconfirmed_warning_hours=_text(values, SetupBlock.UNCONFIRMED_WARNING),
+        conferencing=_chosen(values, SetupBlock.CONFERENCING) or Conferencing.LINK.value,
+        calendar_conflicts=_chosen(values, SetupBlock.CALENDAR_CONFLICTS) or CalendarConflicts.BUSY.value,
     )

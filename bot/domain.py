@@ -44,6 +44,10 @@ class Actor:
         return cls(ActorKind.SYSTEM, name=name)
 
 
+# The name of the system actor for changes made in Google Calendar (named as such in notes).
+GOOGLE_CALENDAR = "Google Calendar"
+
+
 @dataclass(frozen=True)
 class StudyRef:
     id: int

@@ -6,6 +6,7 @@ import re
 import uvicorn
 
 from bot.composition import build_lifecycle_runner, build_outbox_worker
+from bot.jobs.calendar_tick import build_calendar_tick
 from bot.server import create_web_app
 from bot.services import Services
 from bot.settings import Settings
@@ -35,5 +36,6 @@ def run(settings: Settings, services: Services, *, host: str | None = None, port
         bolt_app = build_bolt_app(settings, services, worker)
     else:
         log.warning("Slack credentials not set: /slack/events answers 503 until they are.")
-    app = create_web_app(settings, services, bolt_app, worker, build_lifecycle_runner(services))
+    calendar = build_calendar_tick(services) if services.calendars.configured else None
+    app = create_web_app(settings, services, bolt_app, worker, build_lifecycle_runner(services), calendar)
     uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")

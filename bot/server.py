@@ -16,6 +16,7 @@ from starlette.routing import Route
 
 from bot import __version__, slack_envelope
 from bot.jobs import scheduler
+from bot.jobs.calendar_tick import CalendarTick
 from bot.jobs.lifecycle import LifecycleRunner
 from bot.jobs.outbox_worker import OutboxWorker
 from bot.services import Services
@@ -94,14 +95,15 @@ def _healthz(services: Services):  # noqa: ANN202 (Starlette endpoint)
 
 def create_web_app(
     settings: Settings, services: Services, bolt_app: App | None, worker: OutboxWorker | None = None,
-    lifecycle: LifecycleRunner | None = None,
+    lifecycle: LifecycleRunner | None = None, calendar: CalendarTick | None = None,
 ) -> Starlette:
     """The ASGI app. With a ``worker``, the outbox is delivered in the background while it runs,
-    and with a ``lifecycle`` runner, reminders, completion and prompts come due."""
+    with a ``lifecycle`` runner, reminders, completion and prompts come due, and with a
+    ``calendar`` tick, connected Google Calendars are synced."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        ticker = (scheduler.start(worker, lifecycle, every_seconds=settings.outbox_tick_seconds)
+        ticker = (scheduler.start(worker, lifecycle, every_seconds=settings.outbox_tick_seconds, calendar=calendar)
                   if worker is not None else None)
         socket_mode = None
         if bolt_app is not None and settings.slack_app_token is not None:

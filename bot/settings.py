@@ -12,7 +12,7 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 # Never echoed back in an error message.
 _SECRET_FIELDS = {
     "database_url", "slack_bot_token", "slack_signing_secret", "slack_app_token", "secret_key",
-    "smtp_password", "notetaker_secret",
+    "smtp_password", "notetaker_secret", "google_client_secret",
 }
 
 
@@ -45,6 +45,16 @@ class Settings(BaseSettings):
 
     # Shared with each study's notetaker service, which checks our requests' signatures.
     notetaker_secret: SecretStr | None = None
+
+    # Google Calendar (optional): hosts who connect get events with Meet links in their calendar.
+    # The OAuth client's redirect URI is PUBLIC_BASE_URL/google/oauth/callback. The URLs are
+    # Google's own; override them only for a proxy or a test server.
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    google_api_url: AnyHttpUrl = AnyHttpUrl("https://www.googleapis.com/")
+    google_auth_url: AnyHttpUrl = AnyHttpUrl("https://accounts.google.com/o/oauth2/v2/auth")
+    google_token_url: AnyHttpUrl = AnyHttpUrl("https://oauth2.googleapis.com/token")
+    google_revoke_url: AnyHttpUrl = AnyHttpUrl("https://oauth2.googleapis.com/revoke")
 
     host: str = "127.0.0.1"
     port: Port = 8000
@@ -86,7 +96,8 @@ class Settings(BaseSettings):
 
     @field_validator(
         "slack_bot_token", "slack_signing_secret", "slack_app_token", "secret_key",
-        "smtp_host", "public_base_url", "notetaker_secret", mode="before",
+        "smtp_host", "public_base_url", "notetaker_secret", "google_client_id", "google_client_secret",
+        mode="before",
     )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -99,6 +110,10 @@ class Settings(BaseSettings):
         if self.public_base_url is not None:
             return str(self.public_base_url).rstrip("/")
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def google_configured(self) -> bool:
+        return self.google_client_id is not None and self.google_client_secret is not None
 
     def missing_slack_credentials(self) -> list[str]:
         missing = []

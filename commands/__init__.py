@@ -17,6 +17,7 @@ from bot.services import Services
 from commands import (
     attendance,
     book,
+    calendar,
     changes,
     details,
     emails,
@@ -32,7 +33,7 @@ from commands import (
     setup,
 )
 
-LISTENER_MODULES = (errors, interviews, details, setup, invite, book, changes, outcomes, emails, observers, home, attendance, lifecycle)
+LISTENER_MODULES = (errors, interviews, details, setup, invite, book, calendar, changes, outcomes, emails, observers, home, attendance, lifecycle)
 ACTION_MODULES = (details, changes, outcomes, emails, observers, attendance, lifecycle)
 
 

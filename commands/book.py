@@ -17,6 +17,7 @@ from blocks.book_modal import (
 )
 from blocks.ids import CallbackId, ChannelRef
 from bot.services.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
+from commands.calendar import study_host_calendars
 from commands.errors import open_modal_or_explain
 from commands.services_context import actor, services, workspace_id
 
@@ -28,7 +29,8 @@ def book_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> Non
         form = services(context).booking.form(workspace_id=workspace_id(context), channel_id=channel_id, actor=actor(context))
         if not form.participants:
             raise Conflict("Everyone in this study already has an upcoming interview. Add people with `/interviews invite`.")
-        return book_modal(form, channel_id=channel_id)
+        calendars = study_host_calendars(context, study_id=form.study_id, host_ids=[u for u, _ in form.hosts])
+        return book_modal(form, channel_id=channel_id, calendars=calendars)
 
     open_modal_or_explain(ack, command, context, build)
 

@@ -11,6 +11,7 @@ from blocks.notices import help_blocks, message_blocks
 from bot.domain import ListTab
 from bot.services.errors import DomainError
 from commands.book import book_command
+from commands.calendar import connect_command, disconnect_command
 from commands.errors import user_message
 from commands.invite import invite_command
 from commands.services_context import actor, services, workspace_id
@@ -19,6 +20,8 @@ from commands.setup import setup_command
 SUBCOMMANDS = {"": ListTab.UPCOMING, "upcoming": ListTab.UPCOMING, "past": ListTab.PAST}
 # Subcommands that open a modal (each acks, then opens it with the command's trigger_id).
 MODAL_SUBCOMMANDS = {"setup": setup_command, "invite": invite_command, "book": book_command}
+# Subcommands that answer for themselves, called the same way.
+OWN_SUBCOMMANDS = {**MODAL_SUBCOMMANDS, "connect": connect_command, "disconnect": disconnect_command}
 
 
 def interviews_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
@@ -27,8 +30,8 @@ def interviews_command(ack: Ack, command: dict[str, Any], context: BoltContext) 
     if sub in ("help", "?"):
         ack(response_type="ephemeral", text="Interview Desk help", blocks=help_blocks())
         return
-    if sub in MODAL_SUBCOMMANDS:
-        MODAL_SUBCOMMANDS[sub](ack, command, context)
+    if sub in OWN_SUBCOMMANDS:
+        OWN_SUBCOMMANDS[sub](ack, command, context)
         return
     if sub not in SUBCOMMANDS:
         ack(response_type="ephemeral", text="Interview Desk help", blocks=help_blocks(unknown=sub))

@@ -33,6 +33,7 @@ from bot.services.study_settings import (
     StudySettingsService,
 )
 from bot.services.study_settings_text import HostForm, format_availability
+from commands.calendar import host_calendars
 from commands.errors import user_message
 from commands.services_context import actor, services, workspace_id
 
@@ -58,6 +59,8 @@ FIELD_BLOCKS = {
     "reminders": SetupBlock.REMINDERS,
     "completion_grace_minutes": SetupBlock.COMPLETION_GRACE,
     "unconfirmed_warning_hours": SetupBlock.UNCONFIRMED_WARNING,
+    "conferencing": SetupBlock.CONFERENCING,
+    "calendar_conflicts": SetupBlock.CALENDAR_CONFLICTS,
 }
 
 
@@ -92,6 +95,7 @@ def _values_of(settings: StudySettings) -> SetupValues:
         observer_url=form["observer_url"], notetaker_url=form["notetaker_url"], immediate=settings.immediate_scheduling, screener=form["screener"],
         reminders=form["reminders"], completion_grace=str(settings.completion_grace_minutes),
         unconfirmed_warning_hours=str(form["unconfirmed_warning_hours"]),
+        conferencing=form["conferencing"], calendar_conflicts=form["calendar_conflicts"],
     )
 
 
@@ -109,6 +113,7 @@ def _form_of(values: SetupValues) -> SettingsForm:
         observer_url=values.observer_url, notetaker_url=values.notetaker_url, immediate_scheduling=values.immediate, screener=values.screener,
         reminders=values.reminders, completion_grace_minutes=values.completion_grace,
         unconfirmed_warning_hours=values.unconfirmed_warning_hours,
+        conferencing=values.conferencing, calendar_conflicts=values.calendar_conflicts,
     )
 
 
@@ -167,7 +172,8 @@ def setup_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> No
     teams = _teams(context)
     if found is None and len(teams) == 1:
         values = replace(values, team_id=teams[0].id)
-    view = setup_modal(channel_id, values, teams, metadata=target.encode(), editing=found is not None)
+    calendars = host_calendars(context, team_id=values.team_id, host_ids=values.host_ids)
+    view = setup_modal(channel_id, values, teams, metadata=target.encode(), editing=found is not None, calendars=calendars)
     client.views_open(trigger_id=command["trigger_id"], view=view)
 
 
@@ -186,7 +192,9 @@ def hosts_changed(ack: Ack, body: dict[str, Any], action: dict[str, Any], client
             if user in saved and user not in urls:
                 urls[user], passwords[user] = saved[user].url or "", saved[user].password or ""
         values = replace(values, host_urls=urls, host_passwords=passwords)
-    updated = setup_modal(target.channel_id, values, _teams(context), metadata=target.encode(), editing=target.study_id is not None)
+    calendars = host_calendars(context, team_id=values.team_id, host_ids=chosen)
+    updated = setup_modal(target.channel_id, values, _teams(context), metadata=target.encode(),
+                          editing=target.study_id is not None, calendars=calendars)
     try:
         client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=updated)
     except SlackApiError as exc:

@@ -89,3 +89,30 @@ class OutboxKind(StrEnum):
     SLACK_UPDATE = "slack_update"
     CALENDAR = "calendar"
     NOTETAKER = "notetaker"
+
+
+class CalendarProvider(StrEnum):
+    """Where an interview's calendar invitation lives."""
+
+    EMAIL = "email"  # our own iCalendar invites, emailed (the default)
+    GOOGLE = "google"  # an event on the organizer's connected Google Calendar; Google invites
+
+
+class ConnectionStatus(StrEnum):
+    ACTIVE = "active"
+    NEEDS_RECONNECT = "needs_reconnect"  # Google refused the grant: the host is asked to reconnect
+
+
+class Conferencing(StrEnum):
+    """How a study's interviews are joined (``Study.conferencing``)."""
+
+    LINK = "link"  # each host's own room (a Zoom, Teams or any link)
+    GOOGLE_MEET = "google_meet"  # a Meet link Google makes per interview (hosts with Google Calendar)
+
+
+class CalendarConflicts(StrEnum):
+    """What in a connected host's calendar keeps a time from being offered (``Study.calendar_conflict_rule``)."""
+
+    BUSY = "busy"  # events that show the host as busy (Google's free/busy)
+    ALL = "all"  # every event, those marked "free" too
+    IGNORE = "ignore"  # the calendar is not consulted

@@ -31,6 +31,8 @@ from storage.enums import (
     ActivityKind,
     ActorKind,
     AttendeeRole,
+    CalendarProvider,
+    ConnectionStatus,
     InterviewStatus,
     InviteStatus,
     OutboxKind,
@@ -256,6 +258,11 @@ class Interview(Timestamped, Base):
     ical_sequence: Mapped[int] = mapped_column(Integer, default=0)
     organizer_member_id: Mapped[int | None] = mapped_column(ForeignKey("team_members.id"))
     google_event_id: Mapped[str | None] = mapped_column(String(1024))
+    # Chosen at booking: an organizer with a connected Google Calendar gets the event there and
+    # Google sends the invitations; otherwise we email our own iCalendar invites.
+    calendar_provider: Mapped[CalendarProvider] = mapped_column(
+        _enum(CalendarProvider), default=CalendarProvider.EMAIL, server_default=CalendarProvider.EMAIL.value
+    )
 
     # The interview's card in the study channel, edited in place.
     slack_card_channel_id: Mapped[str | None] = mapped_column(String(32))
@@ -306,6 +313,61 @@ class Attendee(Timestamped, Base):
 
     interview: Mapped[Interview] = relationship(back_populates="attendees")
     participant: Mapped[Participant | None] = relationship()
+
+
+class CalendarConnection(Timestamped, Base):
+    """A host's connected Google Calendar: the OAuth grant (tokens sealed with a key derived from
+    SECRET_KEY), the push channel Google tells us of changes through, and where incremental sync
+    stands."""
+
+    __tablename__ = "calendar_connections"
+    __table_args__ = (
+        # The sync job: channels to renew before they expire, calendars to poll.
+        Index("ix_calendar_connections_status_channel_expires_at", "status", "channel_expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(
+        ForeignKey("team_members.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[ConnectionStatus] = mapped_column(
+        _enum(ConnectionStatus), default=ConnectionStatus.ACTIVE
+    )
+    calendar_id: Mapped[str] = mapped_column(String(255), default="primary")
+    scopes: Mapped[str] = mapped_column(String(1000), default="")
+    access_token: Mapped[str] = mapped_column(Text)  # sealed
+    refresh_token: Mapped[str] = mapped_column(Text)  # sealed
+    access_expires_at: Mapped[datetime | None] = mapped_column()
+    # Why Google refused us last, shown to the host when they are asked to reconnect.
+    problem: Mapped[str | None] = mapped_column(String(500))
+    # The push channel (events.watch): its id, Google's resource id, the SHA-256 of the token
+    # each notification must carry, and when Google stops sending.
+    channel_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    channel_resource_id: Mapped[str | None] = mapped_column(String(255))
+    channel_token_hash: Mapped[str | None] = mapped_column(String(64))
+    channel_expires_at: Mapped[datetime | None] = mapped_column()
+    sync_token: Mapped[str | None] = mapped_column(Text)
+    synced_at: Mapped[datetime | None] = mapped_column()
+    busy_checked_at: Mapped[datetime | None] = mapped_column()
+
+    member: Mapped[TeamMember] = relationship()
+
+
+class CalendarBusy(Base):
+    """A busy block of a connected calendar (freebusy.query), kept so that availability is
+    computed from the database, never by calling Google inside a booking's transaction."""
+
+    __tablename__ = "calendar_busy"
+    __table_args__ = (Index("ix_calendar_busy_connection_start", "connection_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(
+        ForeignKey("calendar_connections.id", ondelete="CASCADE")
+    )
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    # An event the host marked "free": it blocks a time only for studies that respect every event.
+    transparent: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class ActivityEvent(Base):

@@ -199,6 +199,38 @@ def mark_failed(session: Session, item_id: int, *, worker: str, error: str) -> b
     return bool(result.rowcount)
 
 
+def mark_dropped(session: Session, item_ids: Collection[int], *, worker: str, reason: str) -> int:
+    """Settle items ``worker`` holds that are no longer wanted (e.g. a reminder for a time the
+    interview no longer has): kept, with the reason, and never sent."""
+    if not item_ids:
+        return 0
+    result = session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id.in_(item_ids), OutboxItem.locked_by == worker)
+        .values(status=OutboxStatus.DROPPED, locked_by=None, locked_until=None, last_error=reason[:4000]),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount or 0)
+
+
+def wake(session: Session, *, kind: OutboxKind, interview_ids: Any, now: datetime) -> int:
+    """Make the pending or failed items of ``kind`` for these interviews (ids or a select) due
+    now, with their attempts counted afresh: what waited for something that is now fixed (a host
+    reconnected their calendar). Items a worker holds are left to it."""
+    result = session.execute(
+        update(OutboxItem)
+        .where(
+            OutboxItem.kind == kind,
+            OutboxItem.status.in_([OutboxStatus.PENDING, OutboxStatus.FAILED]),
+            OutboxItem.interview_id.in_(interview_ids),
+            or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now),
+        )
+        .values(status=OutboxStatus.PENDING, available_at=now, attempts=0, locked_by=None, locked_until=None),
+        execution_options={"synchronize_session": False},
+    )
+    return int(result.rowcount or 0)
+
+
 def retry_now(session: Session, item_id: int, *, now: datetime) -> bool:
     """Make a failed item, or one waiting for its next attempt, due now (an operator's retry).
 

@@ -12,8 +12,16 @@ from typing import Literal
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from storage.enums import InterviewStatus
-from storage.models import ActivityEvent, Attendee, Interview, Study, TeamMember
+from storage.enums import ConnectionStatus, InterviewStatus
+from storage.models import (
+    ActivityEvent,
+    Attendee,
+    CalendarBusy,
+    CalendarConnection,
+    Interview,
+    Study,
+    TeamMember,
+)
 
 # Longer than any interview may last: bounds the scan for interviews that have started but not
 # ended, so the Upcoming list never walks the study's whole history.
@@ -221,6 +229,35 @@ def busy_intervals(
         query = query.where(Interview.id != except_interview_id)
     rows = session.execute(query)
     return [(user, start, end) for user, start, end in rows if user is not None]
+
+
+def calendar_busy_blocks(
+    session: Session, team_id: int, slack_user_ids: Sequence[str], starts_after: datetime, ends_before: datetime,
+    *, with_free_events: bool = False,
+) -> list[tuple[str, datetime, datetime]]:
+    """(user, start, end) of the busy blocks stored for these team members' connected calendars.
+
+    Only working connections count. ``with_free_events``: also the events marked free, which
+    only studies that respect every event count.
+    """
+    if not slack_user_ids:
+        return []
+    query = (
+        select(TeamMember.slack_user_id, CalendarBusy.starts_at, CalendarBusy.ends_at)
+        .select_from(CalendarBusy)
+        .join(CalendarConnection, CalendarConnection.id == CalendarBusy.connection_id)
+        .join(TeamMember, TeamMember.id == CalendarConnection.member_id)
+        .where(
+            TeamMember.team_id == team_id,
+            TeamMember.slack_user_id.in_(slack_user_ids),
+            CalendarConnection.status == ConnectionStatus.ACTIVE,
+            CalendarBusy.ends_at > starts_after,
+            CalendarBusy.starts_at < ends_before,
+        )
+    )
+    if not with_free_events:
+        query = query.where(CalendarBusy.transparent.is_(False))
+    return [(user, start, end) for user, start, end in session.execute(query)]
 
 
 def open_group_slots(session: Session, study_id: int, after: datetime) -> list[tuple[Interview, int]]:

@@ -1,5 +1,10 @@
 """Shared fixtures: databases (SQLite always, PostgreSQL when TEST_DATABASE_URL is set), a clock
-the tests move, the local fake Slack Web API, and the real app behind signed HTTP requests."""
+the tests move, the local fake Slack Web API, the fake Google, and the real app behind signed HTTP
+requests.
+
+Markers read here: ``google_calendar`` (the app's ``settings`` and ``services`` have Google Calendar
+configured against ``fake_google``) and ``real_time`` (``clock`` starts now rather than at T0).
+"""
 
 import os
 import shutil
@@ -16,6 +21,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bot.composition import google_setup
 from bot.domain import Actor
 from bot.server import create_web_app
 from bot.services import Services
@@ -26,8 +32,10 @@ from bot.slack_app import build_bolt_app
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Base
-from tests.support import slack_requests
+from tests.support import google, slack_requests
+from tests.support.fake_google import FakeGoogle
 from tests.support.fake_slack import FakeSlackAPI
+from tests.support.google import BASE_URL, SECRET_KEY
 from tests.support.live_server import serve_in_thread
 from tests.support.smtp_servers import HOST as SMTP_HOST
 from tests.support.smtp_servers import RecordingHandler, SmtpServer
@@ -40,6 +48,18 @@ CHANNEL = "C0STUDY"
 ADA, BO, OUTSIDER = "U0ADA", "U0BO", "U0EVE"
 # A Tuesday at noon UTC: far from DST changes unless a test moves it there.
 T0 = datetime(2030, 3, 5, 12, 0, tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "google_calendar(configured=True): the app's settings have SECRET_KEY and PUBLIC_BASE_URL set "
+        "and Google Calendar configured against the fake_google fixture, and so do its services "
+        "(configured=False: no OAuth client)",
+    )
+    config.addinivalue_line(
+        "markers", "real_time: the clock fixture starts at the real time (to the minute) instead of T0",
+    )
 
 
 # ---------------------------------------------------------------- databases
@@ -101,7 +121,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         path = tmp_path / "test.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
-    url = request.getfixturevalue("postgres_database")
+    return emptied(request.getfixturevalue("postgres_database"))
+
+
+def emptied(url: str) -> str:
+    """The session's PostgreSQL database with every table emptied, for a test of its own."""
     db = Database(url)
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with db.engine.begin() as connection:
@@ -115,6 +139,14 @@ def db(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """An empty working directory for the CLI, so no ``.env`` file is read."""
+    path = tmp_path / "cwd"
+    path.mkdir()
+    return path
 
 
 # ---------------------------------------------------------------- time and services
@@ -135,17 +167,24 @@ class MovableClock:
 
 
 @pytest.fixture
-def clock() -> MovableClock:
+def clock(request: pytest.FixtureRequest) -> MovableClock:
+    if request.node.get_closest_marker("real_time"):
+        # Google's fake stamps push channels' expiry with the real clock: the two start together.
+        return MovableClock(datetime.now(UTC).replace(second=0, microsecond=0))
     return MovableClock(T0)
 
 
 @pytest.fixture
-def services(db: Database, clock: MovableClock) -> Services:
-    return Services.build(db, TEST_MAILER, clock)
+def services(request: pytest.FixtureRequest, db: Database, clock: MovableClock) -> Services:
+    """The domain services; under ``google_calendar``, with Google set up from ``settings``."""
+    calendar = None
+    if request.node.get_closest_marker("google_calendar"):
+        calendar = google_setup(request.getfixturevalue("settings"))
+    return Services.build(db, TEST_MAILER, clock, google=calendar)
 
 
 CLI = Actor.system("cli")
-TEST_MAILER = Mailer("Interview Desk <interviews@example.com>", LinkSigner(b"test-secret-key", "http://participants.test"))
+TEST_MAILER = Mailer("Interview Desk <interviews@example.com>", LinkSigner(SECRET_KEY, BASE_URL))
 
 
 @dataclass(frozen=True)
@@ -201,6 +240,14 @@ def smtp_server(start_smtp: Callable[..., SmtpServer]) -> SmtpServer:
     return start_smtp()
 
 
+# ---------------------------------------------------------------- Google
+
+
+@pytest.fixture
+def fake_google() -> Iterator[FakeGoogle]:
+    with FakeGoogle(client_id=google.CLIENT_ID, client_secret=google.CLIENT_SECRET) as fake:
+        yield fake
+
 
 # ---------------------------------------------------------------- Slack
 
@@ -219,8 +266,9 @@ def fake_slack(fake_slack_server: FakeSlackAPI) -> Iterator[FakeSlackAPI]:
 
 
 @pytest.fixture
-def settings(database_url: str, fake_slack: FakeSlackAPI, tmp_path: Path) -> Settings:
-    return Settings(
+def settings(request: pytest.FixtureRequest, database_url: str, fake_slack: FakeSlackAPI, tmp_path: Path) -> Settings:
+    """The app's settings; under ``google_calendar``, a deployment with Google Calendar."""
+    settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
         slack_bot_token=BOT_TOKEN,
@@ -229,6 +277,11 @@ def settings(database_url: str, fake_slack: FakeSlackAPI, tmp_path: Path) -> Set
         outbox_dir=tmp_path / "outbox",
         slack_channel_pace_seconds=0,  # the clock stands still in tests: pacing has its own tests
     )
+    marker = request.node.get_closest_marker("google_calendar")
+    if marker is None:
+        return settings
+    configured = marker.kwargs.get("configured", True)
+    return google.google_settings(settings, request.getfixturevalue("fake_google") if configured else None)
 
 
 class SlackClient:

@@ -35,12 +35,14 @@ VALUE_OPTIONS = {
     "reminders": "reminders",
     "completion_grace_minutes": "completion_grace_minutes",
     "unconfirmed_warning_hours": "unconfirmed_warning_hours",
+    "conferencing": "conferencing",
+    "calendar_conflicts": "calendar_conflicts",
 }
 # How a changed StudySettings field is named in the one-line summary.
 LABELS = {"duration_minutes": "duration", "min_notice_minutes": "minimum notice", "buffer_minutes": "buffer",
           "change_cutoff_hours": "change cut-off", "participants_can_reschedule": "self-service changes",
           "reminder_offsets_minutes": "reminders", "completion_grace_minutes": "completion grace",
-          "unconfirmed_warning_hours": "unconfirmed-attendance warning"}
+          "unconfirmed_warning_hours": "unconfirmed-attendance warning", "calendar_conflicts": "calendar conflict rule"}
 
 
 def _screener(path: str) -> str:
@@ -71,6 +73,8 @@ def _screener(path: str) -> str:
 @click.option("--reminders", metavar='"24h, 1h"', help='When participants and hosts are reminded, before each interview (up to 5; "none").')
 @click.option("--completion-grace-minutes", metavar="MIN", help="Minutes after an interview ends before it is marked completed.")
 @click.option("--unconfirmed-warning-hours", metavar="H", help='Warn the channel when a participant has not confirmed H hours before ("off").')
+@click.option("--conferencing", metavar="link|google-meet", help="Each host's own meeting link, or a Google Meet per interview (hosts with Google Calendar).")
+@click.option("--calendar-conflicts", metavar="busy|all|ignore", help="What in connected hosts' calendars blocks a time: busy events (default), every event, or nothing.")
 @click.option("--screener-file", metavar="FILE", help="Screener questions, one per line: Question? | answer A* | answer B (- reads stdin).")
 @json_option
 @pass_runtime

@@ -90,11 +90,10 @@ class TickResult:
     warnings: int = 0
     completed: int = 0
     prompted_again: int = 0
-    dropped: int = 0  # reminders waiting for a time the interview no longer has
 
     @property
     def anything(self) -> bool:
-        return any((self.reminders, self.warnings, self.completed, self.prompted_again, self.dropped))
+        return any((self.reminders, self.warnings, self.completed, self.prompted_again))
 
 
 @dataclass
@@ -122,7 +121,7 @@ class LifecycleRunner:
             warning_ids = self._starting_within(session, self.schedules.warning_leads(), since, now)
             ended_ids = self._past_grace(session, now)
             prompted_ids = self._completed_a_day_ago(session, since, now)
-        done = TickResult(dropped=self.reminders.drop_stale())
+        done = TickResult()
         for ids in _chunks(reminder_ids, self.chunk):
             done.reminders += self.reminders.send_due(ids)
         for ids in _chunks(warning_ids, self.chunk):
@@ -180,6 +179,6 @@ def run_tick(runner: LifecycleRunner) -> None:
         return
     if done.anything:
         log.info(
-            "lifecycle: %s reminders, %s warnings, %s completed, %s prompted again, %s dropped",
-            done.reminders, done.warnings, done.completed, done.prompted_again, done.dropped,
+            "lifecycle: %s reminders, %s warnings, %s completed, %s prompted again",
+            done.reminders, done.warnings, done.completed, done.prompted_again,
         )

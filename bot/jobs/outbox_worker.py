@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy.orm import Session
+
 from bot.clock import Clock
 from bot.domain import SideEffectState
 from storage import outbox
@@ -39,6 +41,12 @@ class DeliveryError(Exception):
         super().__init__(message)
         self.temporary = temporary
         self.retry_after = retry_after  # seconds the other side asked us to wait (HTTP 429)
+
+
+class Gate(Protocol):
+    def __call__(self, session: Session, items: Sequence[OutboxItem], now: datetime) -> Mapping[int, str]:
+        """Among just-claimed items, those no longer wanted: item id → why. Checked inside the
+        claim's transaction, so what changed up to the moment of delivery counts."""
 
 
 class Deliverer(Protocol):
@@ -68,10 +76,11 @@ class DrainResult:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    dropped: int = 0  # no longer wanted when their turn came (see ``Gate``)
 
     @property
     def handled(self) -> int:
-        return self.sent + self.retried + self.failed
+        return self.sent + self.retried + self.failed + self.dropped
 
 
 @dataclass(frozen=True)
@@ -113,6 +122,7 @@ class OutboxWorker:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     rng: random.Random = field(default_factory=random.Random)
     pace: Pace | None = None  # for ordered items (channel posts); see ``channel_pace``
+    gates: Sequence[Gate] = ()
     _claims: Iterator[int] = field(default_factory=itertools.count, init=False, repr=False)
 
     def drain(self, max_items: int = 1000) -> DrainResult:
@@ -147,8 +157,13 @@ class OutboxWorker:
                 session, worker=holder, now=now, lease_until=lease_until, limit=limit, only=only,
                 pace=self.pace, kinds=tuple(self.deliverers),
             )
-            claimed = [_Claimed(i.id, i.kind, dict(i.payload), i.attempts, i.interview_id, holder) for i in items]
+            unwanted = self._unwanted(session, items, holder, now)
+            claimed = [
+                _Claimed(i.id, i.kind, dict(i.payload), i.attempts, i.interview_id, holder)
+                for i in items if i.id not in unwanted
+            ]
         held = {item.id for item in claimed}
+        result.dropped += len(unwanted)
         for n, item in enumerate(claimed):
             if self.clock() > lease_until - self.lease / 2:
                 # Slow deliveries ate half the lease: renew what is left of the batch, so each
@@ -158,7 +173,16 @@ class OutboxWorker:
                 held = self._renew(claimed[n:], holder, lease_until)
             if item.id in held:
                 self._deliver_one(item, result)
-        return bool(claimed)
+        return bool(items)
+
+    def _unwanted(self, session: Session, items: Sequence[OutboxItem], holder: str, now: datetime) -> set[int]:
+        """Drop the claimed items a gate says are no longer wanted; returns their ids."""
+        reasons: dict[int, str] = {}
+        for gate in self.gates:
+            reasons.update(gate(session, items, now))
+        for reason in set(reasons.values()):
+            outbox.mark_dropped(session, [i for i, r in reasons.items() if r == reason], worker=holder, reason=reason)
+        return set(reasons)
 
     def _renew(self, items: list[_Claimed], holder: str, lease_until: datetime) -> set[int]:
         with self.db.transaction() as session:

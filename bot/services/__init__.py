@@ -10,6 +10,9 @@ from bot.clock import Clock, system_clock
 from bot.services.announcements import AnnouncementService
 from bot.services.attendance import AttendanceService
 from bot.services.booking import BookingService
+from bot.services.calendar_access import CalendarAccess, GoogleSetup
+from bot.services.calendar_busy import BusyTimes
+from bot.services.calendar_connect import CalendarConnectService
 from bot.services.composed_emails import ComposedEmailService
 from bot.services.home import HomeService
 from bot.services.interview_changes import InterviewChangeService
@@ -54,13 +57,20 @@ class Services:
     attendance: AttendanceService
     reminders: ReminderService
     lifecycle: LifecycleService
+    # Google Calendar: hosts' connections
+    calendars: CalendarAccess
+    calendar_connect: CalendarConnectService
+    busy_times: BusyTimes
 
     mailer: Mailer
 
     @classmethod
-    def build(cls, db: Database, mailer: Mailer, clock: Clock = system_clock) -> "Services":
+    def build(
+        cls, db: Database, mailer: Mailer, clock: Clock = system_clock, *, google: GoogleSetup | None = None,
+    ) -> "Services":
         notifier = Notifier(mailer)
-        booking = BookingService(db, clock, notifier)
+        calendars = CalendarAccess(db, clock, google)
+        booking = BookingService(db, clock, notifier, calendars)
         return cls(
             db=db,
             clock=clock,
@@ -84,4 +94,7 @@ class Services:
             attendance=AttendanceService(db, clock, notifier, mailer),
             reminders=ReminderService(db, clock, notifier, mailer),
             lifecycle=LifecycleService(db, clock, notifier),
+            calendars=calendars,
+            calendar_connect=CalendarConnectService(db, clock, calendars, mailer.links.secret_key),
+            busy_times=BusyTimes(db, clock, calendars),
         )

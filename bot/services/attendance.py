@@ -148,6 +148,28 @@ class AttendanceService:
             self.notifier.card(session, interview, now, f"confirmed:a{seat.id}:e{event.id}", note=note)
             return _result(session, seat, participant, changed=True)
 
+    def calendar_answer(self, attendee_id: int, status: InviteStatus, *, source: str) -> bool:
+        """An attendee's answer as their calendar reports it (``source``, e.g. "Google Calendar"),
+        recorded as ``respond`` records one: the status, the timeline, the card and a note in its
+        thread. False when it says nothing new or the interview can't be answered for any more."""
+        now = self.clock()
+        with self.db.transaction(write_lock=True) as session:
+            seat = session.scalars(select(Attendee).where(Attendee.id == attendee_id).with_for_update(key_share=True)).one_or_none()
+            if seat is None or seat.invite_status is status:
+                return False
+            interview = seat.interview
+            if interview.status is not InterviewStatus.UPCOMING or interview.starts_at <= now:
+                return False
+            seat.invite_status = status
+            if status is not InviteStatus.ACCEPTED:
+                seat.attendance_confirmed_at = None
+            event = activity.record(session, interview, ActivityKind.RSVP_CHANGED, Actor.system(source), now,
+                                    attendee=seat.display_name, status=status.value, via=source)
+            session.flush()
+            note = {"kind": "rsvp", "who": seat.display_name, "status": status.value, "via": source}
+            self.notifier.card(session, interview, now, f"rsvp:a{seat.id}:e{event.id}", note=note)
+            return True
+
 
 def _seat(session: Session, token: str, interview_id: int, *, lock: bool = False) -> tuple[Participant, Attendee]:
     """The link's participant and their seat on ``interview_id``; anything else is "not valid".
@@ -167,7 +189,7 @@ def _seat(session: Session, token: str, interview_id: int, *, lock: bool = False
         Attendee.participant_id == participant.id,
         Attendee.role == AttendeeRole.PARTICIPANT,
     )
-    seat = session.scalars(query.with_for_update() if lock else query).one_or_none()
+    seat = session.scalars(query.with_for_update(key_share=True) if lock else query).one_or_none()
     if seat is None:  # someone else's interview, or one they no longer have a seat in
         raise LinkNotValid()
     return participant, seat

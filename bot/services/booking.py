@@ -10,12 +10,20 @@ from bot.clock import Clock
 from bot.domain import Actor, BookingForm, BookingResult
 from bot.services import activity, availability, validation
 from bot.services.access import require_team_member
+from bot.services.calendar_access import CalendarAccess
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
 from bot.services.notifications import Notifier
 from bot.services.participants import find_participant
 from bot.services.studies import find_study, study_in_channel
 from storage.db import Database
-from storage.enums import ActivityKind, AttendeeRole, InterviewStatus, ParticipantStatus
+from storage.enums import (
+    ActivityKind,
+    AttendeeRole,
+    CalendarProvider,
+    Conferencing,
+    InterviewStatus,
+    ParticipantStatus,
+)
 from storage.models import (
     Attendee,
     Interview,
@@ -28,10 +36,13 @@ from storage.queries import overlapping_interviews, upcoming_interview_of
 
 
 class BookingService:
-    def __init__(self, db: Database, clock: Clock, notifier: Notifier | None) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, notifier: Notifier | None, calendars: CalendarAccess | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.notifier = notifier  # None only where nobody should be told (seeding demo data)
+        self.calendars = calendars
 
     def book(
         self,
@@ -120,6 +131,10 @@ class BookingService:
             self._refuse_host_conflict(session, study, host.member, starts_at, ends_at)
             interview = self._new_interview(study, host, starts_at, ends_at)
             interview.timed_at = now
+            if self._on_google(session, host):
+                interview.calendar_provider = CalendarProvider.GOOGLE
+                if study.conferencing == Conferencing.GOOGLE_MEET:
+                    interview.conferencing_url = interview.conferencing_password = None  # Google makes one
             session.add(interview)
         interview.attendees.append(
             Attendee(
@@ -140,6 +155,11 @@ class BookingService:
         if notify and self.notifier is not None:
             self.notifier.booked(session, interview, participant, now)
         return interview
+
+    def _on_google(self, session: Session, host: StudyHost) -> bool:
+        """The organizer has a working Google Calendar connection (and Google is configured)."""
+        calendars = self.calendars
+        return calendars is not None and calendars.configured and bool(calendars.connected(session, [host.member_id]))
 
     def study_host(self, session: Session, study: Study, host_id: str) -> StudyHost:
         # Lock the host's row: concurrent bookings for one host queue here on PostgreSQL, so two
@@ -174,7 +194,7 @@ class BookingService:
                 Interview.starts_at == starts_at,
                 Interview.status == InterviewStatus.UPCOMING,
             )
-            .with_for_update()
+            .with_for_update(key_share=True)
         ).one_or_none()
         if slot is None:
             return None

@@ -76,10 +76,13 @@ def load_for_action(
     """The interview, locked for the change, if the actor may act on it and saw it as it is.
 
     The row lock (PostgreSQL) makes concurrent actions on one interview queue: a double click's
-    second request waits for the first, then sees its result as a change and stops.
+    second request waits for the first, then sees its result as a change and stops. It is FOR NO
+    KEY UPDATE, like every lock on an interview: rows that merely refer to it (its timeline, the
+    outbox) can still be written meanwhile, so the outbox settling an earlier action's email
+    never deadlocks with this one.
     """
     interview = session.scalars(
-        select(Interview).where(Interview.id == interview_id).with_for_update()
+        select(Interview).where(Interview.id == interview_id).with_for_update(key_share=True)
     ).one_or_none()
     if interview is None:
         raise NotFound("That interview no longer exists.")

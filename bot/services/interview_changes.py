@@ -2,17 +2,15 @@
 details, change a group slot's participant limit, add a guest.
 
 A change to the calendar event keeps the invite's UID and raises its SEQUENCE, and sends the
-updated invite (METHOD:REQUEST) to every attendee with an email address, so each calendar updates
-the event it already holds. Every method follows the shape of ``bot/services/interview_actions``:
+updated invite to everyone on it (``bot/services/invite_updates.py``). Every method follows the shape of ``bot/services/interview_actions``:
 lock and check the interview as the person saw it, refuse with a message for the user, change,
 record the timeline, queue the emails and the card update in the same transaction. A repeated
 request (double click, Slack retry) finds nothing left to do and returns ``changed=False``.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from email.utils import formataddr
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -20,29 +18,38 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.domain import (
+    GOOGLE_CALENDAR,
     Actor,
     InterviewAction,
     InterviewSummary,
     MemberProfile,
     StudyRef,
-    available_actions,
 )
-from bot.integrations.templates import render_email
-from bot.services import activity, availability, validation
+from bot.services import activity, availability, notifications, validation
+from bot.services.change_rules import (
+    future_start,
+    lock_hosts,
+    name_of,
+    refuse_clashes,
+    refuse_second_interview,
+    require_applies,
+)
 from bot.services.errors import Conflict, InvalidField, InvalidInput
 from bot.services.interview_actions import ActionResult, Seen, load_for_action, result
 from bot.services.interviews import study_ref, summary
-from bot.services.notifications import Mailer, Notifier, attendance_links, invite_for, when
+from bot.services.invite_updates import InviteUpdates
+from bot.services.notifications import Mailer, Notifier
 from storage.db import Database
 from storage.enums import (
     ActivityKind,
     AttendeeRole,
+    CalendarProvider,
+    Conferencing,
     InterviewStatus,
     InviteStatus,
     ParticipantStatus,
 )
 from storage.models import Attendee, Interview, StudyHost, TeamMember
-from storage.queries import overlapping_interviews, upcoming_interview_of
 
 A = InterviewAction
 
@@ -86,7 +93,7 @@ class InterviewChangeService:
         self.db = db
         self.clock = clock
         self.notifier = notifier
-        self.mailer = mailer
+        self.updates = InviteUpdates(notifier, mailer)
 
     # -------------------------------------------------------------- the forms
 
@@ -95,7 +102,7 @@ class InterviewChangeService:
         now = self.clock()
         with self.db.transaction() as session:
             interview = load_for_action(session, interview_id, actor, now, seen)
-            _require_applies(interview, action, now)
+            require_applies(interview, action, now)
             choices: tuple[HostChoice, ...] = ()
             if action is A.CHANGE_HOST:
                 choices = _host_choices(interview)
@@ -114,22 +121,25 @@ class InterviewChangeService:
 
     def reschedule(
         self, interview_id: int, actor: Actor, seen: Seen | None, *, starts_at: datetime,
-        override_availability: bool = False, reason: str | None = None,
+        override_availability: bool = False, reason: str | None = None, from_calendar: bool = False,
     ) -> ActionResult:
         """Move the interview (a group slot with everyone in it); a completed or no-show one is
-        run again. The host's other interviews are checked even with the availability override."""
+        run again. The host's other interviews are checked even with the availability override.
+        ``from_calendar``: the event was moved in Google Calendar, so it is not written back."""
         now = self.clock()
-        starts_at = _future_start(starts_at, now)
+        starts_at = future_start(starts_at, now)
         reason = _one_line(reason, field="reason", what="The reason", limit=MAX_REASON)
         with self.db.transaction(write_lock=True) as session:
-            _lock_hosts(session, interview_id)
+            if from_calendar:
+                notifications.from_calendar(session)
+            lock_hosts(session, interview_id)
             interview = load_for_action(session, interview_id, actor, now)
             if interview.status is InterviewStatus.UPCOMING and interview.starts_at == starts_at:
                 # Already there: a second submit of the same form, or no change at all. Checked
                 # before the stale check, since the first submit is what moved it.
                 return result(session, interview, now, changed=False)
             interview = load_for_action(session, interview_id, actor, now, seen)
-            _require_applies(interview, A.RESCHEDULE, now)
+            require_applies(interview, A.RESCHEDULE, now)
             study = interview.study
             ends_at = starts_at + (interview.ends_at - interview.starts_at)
             if not override_availability and not availability.within(study.availability, study.timezone, starts_at, ends_at):
@@ -138,17 +148,17 @@ class InterviewChangeService:
                     f"{availability.describe(study.availability, study.timezone)}. "
                     "Tick the availability override to move it there anyway."
                 ))
-            _refuse_clashes(session, interview, _hosts(interview), starts_at, ends_at, field="when",
+            refuse_clashes(session, interview, _hosts(interview), starts_at, ends_at, field="when",
                             hint=" The availability override does not cover this: a host can't be in two interviews at once."
                             if override_availability else "")
-            _refuse_second_interview(session, interview, now)
+            refuse_second_interview(session, interview, now)
             previous = (interview.starts_at, interview.ends_at)
             _move(interview, starts_at, ends_at, now)
             session.flush()
             activity.record(session, interview, ActivityKind.RESCHEDULED, actor, now,
                             previous=f"{previous[0]:%Y-%m-%d %H:%M} UTC", reason=reason, start=starts_at.isoformat())
             names = _participant_names(interview)
-            self._send_updates(
+            self.updates.send(
                 session, interview, now, actor, title="Rescheduled", previous=previous, reason=reason,
                 change=lambda a: ("The research team moved your interview to a new time." if _is_participant(a)
                                   else f"The interview with {names} has moved to a new time."),
@@ -170,9 +180,9 @@ class InterviewChangeService:
         host_id = _field("host", validation.slack_user_id, host_id)
         typed_url = _optional_url(conferencing_url, field="host_link")
         with self.db.transaction(write_lock=True) as session:
-            _lock_hosts(session, interview_id)
+            lock_hosts(session, interview_id)
             interview = load_for_action(session, interview_id, actor, now, seen)
-            _require_applies(interview, A.CHANGE_HOST, now)
+            require_applies(interview, A.CHANGE_HOST, now)
             current = _host_attendees(interview)
             if any(a.slack_user_id == host_id for a in current):
                 return result(session, interview, now, changed=False)  # already theirs (a repeated submit)
@@ -181,7 +191,7 @@ class InterviewChangeService:
             ).one_or_none()
             if member is None or not member.can_host:
                 raise InvalidField("host", "Choose a teammate on this study's team who can host interviews.")
-            _refuse_clashes(session, interview, [host_id], interview.starts_at, interview.ends_at, field="host",
+            refuse_clashes(session, interview, [host_id], interview.starts_at, interview.ends_at, field="host",
                             names={host_id: member.display_name or host_id})
             previous_host = current[0].slack_user_id if current else None
             old_url = interview.conferencing_url
@@ -189,20 +199,24 @@ class InterviewChangeService:
                 attendee.role = AttendeeRole.GUEST  # stays on the invite (the organizer always does)
             new_host = _attendee_for(interview, member)
             new_host.role = AttendeeRole.HOST
-            self._give_room(session, interview, member, typed_url)
+            meet = interview.calendar_provider is CalendarProvider.GOOGLE and interview.study.conferencing == Conferencing.GOOGLE_MEET
+            if not meet:
+                self._give_room(session, interview, member, typed_url)
             interview.ical_sequence += 1
             session.flush()
+            if meet:  # a new Meet link with the new host, as the reference says (Google makes it)
+                self.notifier.calendar_write(session, interview, now, new_meet=True)
             activity.record(session, interview, ActivityKind.HOST_CHANGED, actor, now, host=host_id, previous=previous_host)
             if interview.conferencing_url != old_url:
                 activity.record(session, interview, ActivityKind.CONFERENCING_UPDATED, actor, now, url=interview.conferencing_url)
             new_name = new_host.display_name
             names = _participant_names(interview)
-            self._send_updates(
+            self.updates.send(
                 session, interview, now, actor, title="New host",
                 change=lambda a: (f"Your interview now has a new host: {new_name}. The time stays the same."
                                   if _is_participant(a) else f"{new_name} now hosts the interview with {names}."),
                 templates={new_host.id: "host_change_new_host"},
-                extra={"previous_host": _name_of(interview, previous_host), "participant_names": names},
+                extra={"previous_host": name_of(interview, previous_host), "participant_names": names},
             )
             self.notifier.card(session, interview, now, f"host_changed:{interview.ical_sequence}",
                                note=_note(actor, "host_changed", host=host_id, previous=previous_host))
@@ -233,7 +247,7 @@ class InterviewChangeService:
         }
         with self.db.transaction(write_lock=True) as session:
             interview = load_for_action(session, interview_id, actor, now, seen)
-            _require_applies(interview, A.EDIT_DETAILS, now)
+            require_applies(interview, A.EDIT_DETAILS, now)
             current = {
                 "description": interview.description, "meeting link": interview.conferencing_url,
                 "password": interview.conferencing_password,
@@ -250,7 +264,7 @@ class InterviewChangeService:
             if "meeting link" in fields:
                 activity.record(session, interview, ActivityKind.CONFERENCING_UPDATED, actor, now, url=interview.conferencing_url)
             said = _and(list(fields))
-            self._send_updates(session, interview, now, actor, title="Updated",
+            self.updates.send(session, interview, now, actor, title="Updated",
                                change=lambda a: f"The research team updated the {said} of this interview.")
             self.notifier.card(session, interview, now, f"details_updated:{interview.ical_sequence}",
                                note=_note(actor, "details_updated", fields=list(fields)))
@@ -264,7 +278,7 @@ class InterviewChangeService:
         now = self.clock()
         with self.db.transaction(write_lock=True) as session:
             interview = load_for_action(session, interview_id, actor, now, seen)
-            _require_applies(interview, A.CHANGE_LIMIT, now)
+            require_applies(interview, A.CHANGE_LIMIT, now)
             booked = sum(1 for a in interview.attendees if _is_participant(a))
             if limit < MIN_GROUP_LIMIT:
                 raise InvalidField("limit", (
@@ -305,7 +319,7 @@ class InterviewChangeService:
             email = _field("email", validation.email, email or "")
         with self.db.transaction(write_lock=True) as session:
             interview = load_for_action(session, interview_id, actor, now, seen)
-            _require_applies(interview, A.ADD_GUEST, now)
+            require_applies(interview, A.ADD_GUEST, now)
             name, address = email or "", email
             if slack_user_id:
                 name, address = _teammate(session, interview, slack_user_id, profile or MemberProfile(None, None))
@@ -319,7 +333,7 @@ class InterviewChangeService:
             activity.record(session, interview, ActivityKind.GUEST_ADDED, actor, now, guest=slack_user_id or name)
             if address:
                 names = _participant_names(interview)
-                self._send_updates(session, interview, now, actor, title="Guest added",
+                self.updates.send(session, interview, now, actor, title="Guest added",
                                    change=lambda a: f"{name} joins the interview with {names} as a guest.",
                                    templates={guest.id: "invite_guest"}, extra={"participant_names": names})
             self.notifier.card(session, interview, now, f"guest_added:a{guest.id}",
@@ -328,117 +342,8 @@ class InterviewChangeService:
 
     # -------------------------------------------------------------- emails
 
-    def _send_updates(
-        self, session: Session, interview: Interview, now: datetime, actor: Actor, *,
-        title: str, change: Callable[[Attendee], str], previous: tuple[datetime, datetime] | None = None,
-        reason: str | None = None, templates: Mapping[int, str] | None = None, extra: Mapping[str, Any] | None = None,
-    ) -> None:
-        """The updated invite to everyone on it with an address: ``invite_update`` saying what
-        changed, or the template ``templates`` names for that attendee. Participants read the
-        times in their own zone, the team in the study's."""
-        study = interview.study
-        invite = invite_for(interview, self.mailer, method="REQUEST", now=now)
-        duration = int((interview.ends_at - interview.starts_at).total_seconds() // 60)
-        for attendee in interview.attendees:
-            if not attendee.email:
-                continue
-            participant = attendee.participant if _is_participant(attendee) else None
-            zone = (participant.timezone if participant else None) or study.timezone
-            context: dict[str, Any] = {
-                **(extra or {}), "name": _greeting(attendee), "study_name": study.name, "title": title,
-                "change": change(attendee), "when": when(interview.starts_at, interview.ends_at, zone),
-                "duration_minutes": duration, "meeting_url": interview.conferencing_url,
-                "meeting_password": interview.conferencing_password, "description": interview.description,
-                "reason": reason, "previous_when": when(previous[0], previous[1], zone) if previous else None,
-                "manage_url": None,
-            }
-            if participant is not None:
-                token = self.mailer.links.token(participant.id, participant.token_nonce or "")
-                context["manage_url"] = self.mailer.links.manage_url(token)
-                context.update(attendance_links(self.mailer.links, token, interview))  # Yes / Maybe / No, Confirm
-            template = (templates or {}).get(attendee.id, "invite_update")
-            key = f"email:{template}:{interview.id}:a{attendee.id}:{interview.ical_sequence}"
-            self.notifier.queue_email(
-                session, key, interview, study, render_email(template, **context),
-                to=formataddr((attendee.display_name, attendee.email)), now=now, invite=invite,
-                timeline={"template": template, "to": attendee.display_name} if participant else None, actor=actor,
-            )
-
 
 # ------------------------------------------------------------------ checks
-
-
-_NOT_NOW = {
-    A.RESCHEDULE: "rescheduled",
-    A.CHANGE_HOST: "given another host",
-    A.EDIT_DETAILS: "edited",
-    A.CHANGE_LIMIT: "given another participant limit",
-    A.ADD_GUEST: "given another guest",
-}
-
-
-def _require_applies(interview: Interview, action: InterviewAction, now: datetime) -> None:
-    """Refuse a change the interview's state rules out (the same rule that shows the button)."""
-    current = summary(interview, now)
-    if action in available_actions(current):
-        return
-    if current.status is InterviewStatus.CANCELED:
-        raise Conflict("This interview was canceled, so it can't be changed any more. Book a new one with `/interviews book`.")
-    if action is A.CHANGE_LIMIT and not current.is_group and not current.has_ended:
-        raise Conflict("This is a one-on-one interview: only group slots have a participant limit.")
-    raise Conflict(f"This interview is over, so it can't be {_NOT_NOW.get(action, 'changed')} any more.")
-
-
-def _future_start(starts_at: datetime, now: datetime) -> datetime:
-    if starts_at.tzinfo is None:
-        raise InvalidField("when", "Give the new time with its time zone.")
-    if starts_at.second or starts_at.microsecond:
-        raise InvalidField("when", "Interviews start on a whole minute.")
-    starts_at = starts_at.astimezone(UTC)
-    if starts_at <= now:
-        raise InvalidField("when", "That time has already passed; choose a time in the future.")
-    return starts_at
-
-
-def _lock_hosts(session: Session, interview_id: int) -> None:
-    """Lock the study's host rows, as bookings do, before the interview's row (PostgreSQL; SQLite
-    holds the write lock already): a booking racing a change of time or host waits, then sees the
-    host busy; taking the locks in the bookings' order (hosts, then the interview) never deadlocks."""
-    study_id = session.scalar(select(Interview.study_id).where(Interview.id == interview_id))
-    if study_id is not None:
-        session.execute(select(StudyHost.id).where(StudyHost.study_id == study_id).with_for_update()).all()
-
-
-def _refuse_clashes(
-    session: Session, interview: Interview, user_ids: list[str], start: datetime, end: datetime, *,
-    field: str, hint: str = "", names: Mapping[str, str] | None = None,
-) -> None:
-    """Each of these people is free for ``[start, end)`` plus the study's buffer, this interview aside."""
-    study = interview.study
-    buffer = timedelta(minutes=study.buffer_minutes)
-    for user_id in user_ids:
-        clashes = [c for c in overlapping_interviews(session, user_id, start - buffer, end + buffer) if c.id != interview.id]
-        if clashes:
-            clash = clashes[0]
-            who = (names or {}).get(user_id) or _name_of(interview, user_id)
-            plus = f" (plus the study's {study.buffer_minutes}-minute buffer)" if study.buffer_minutes else ""
-            raise InvalidField(field, (
-                f"{who} already has an interview then: {when(clash.starts_at, clash.ends_at, study.timezone)}{plus}."
-                f"{hint}"
-            ))
-
-
-def _refuse_second_interview(session: Session, interview: Interview, now: datetime) -> None:
-    """Running a past interview again must not give a participant two upcoming ones in a study."""
-    for attendee in interview.attendees:
-        if attendee.participant_id is None:
-            continue
-        other = upcoming_interview_of(session, attendee.participant_id, now, except_interview_id=interview.id)
-        if other is not None:
-            raise Conflict(
-                f"{attendee.display_name} already has another upcoming interview in this study "
-                f"({when(other.starts_at, other.ends_at, interview.study.timezone)}). Reschedule that one instead."
-            )
 
 
 # ------------------------------------------------------------------ changes
@@ -522,22 +427,12 @@ def _hosts(interview: Interview) -> list[str]:
     return [a.slack_user_id for a in _host_attendees(interview) if a.slack_user_id]
 
 
-def _greeting(attendee: Attendee) -> str:
-    # A guest added by address has only the address for a name: "Hi there" reads better.
-    return "there" if attendee.display_name == attendee.email else attendee.display_name
-
-
 def _is_participant(attendee: Attendee) -> bool:
     return attendee.role is AttendeeRole.PARTICIPANT
 
 
 def _participant_names(interview: Interview) -> str:
     return _and([a.display_name for a in interview.attendees if _is_participant(a)]) or "no participant yet"
-
-
-def _name_of(interview: Interview, slack_user_id: str | None) -> str:
-    attendee = next((a for a in interview.attendees if slack_user_id and a.slack_user_id == slack_user_id), None)
-    return attendee.display_name if attendee else (slack_user_id or "someone")
 
 
 def _and(items: list[str]) -> str:
@@ -548,8 +443,12 @@ def _and(items: list[str]) -> str:
 
 
 def _note(actor: Actor, kind: str, **fields: Any) -> dict[str, Any]:
-    """A thread note by a teammate (mentioned) or by an admin on the command line."""
-    by = {"by": actor.slack_user_id} if actor.slack_user_id else {"who": "An admin"}
+    """A thread note by a teammate (mentioned), a calendar (a change made in Google Calendar), or
+    an admin on the command line."""
+    if actor.slack_user_id:
+        by = {"by": actor.slack_user_id}
+    else:
+        by = {"who": actor.name if actor.name == GOOGLE_CALENDAR else "An admin"}
     return {"kind": kind, **by, **fields}
 
 

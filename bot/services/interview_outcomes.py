@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from bot.clock import Clock
 from bot.domain import Actor, InterviewSummary
 from bot.integrations.templates import render_email
-from bot.services import activity, waitlist
+from bot.services import activity, notifications, waitlist
 from bot.services.errors import Conflict, InvalidInput
 from bot.services.interview_actions import (
     ActionResult,
@@ -194,12 +194,18 @@ class InterviewOutcomeService:
                                note={"kind": "no_show", **_by(actor), "participants": names})
             return _outcome(session, interview, now)
 
-    def cancel(self, interview_id: int, actor: Actor, seen: Seen | None = None, *, message: str | None = None) -> OutcomeResult:
+    def cancel(
+        self, interview_id: int, actor: Actor, seen: Seen | None = None, *, message: str | None = None,
+        from_calendar: bool = False,
+    ) -> OutcomeResult:
         """Cancel for everyone: METHOD:CANCEL to every attendee with an email; participants get
-        the team's message and their link to book again."""
+        the team's message and their link to book again. ``from_calendar``: the event was deleted
+        in Google Calendar, so nothing is written back."""
         message = clean_message(message)
         now = self.clock()
         with self.db.transaction(write_lock=True) as session:
+            if from_calendar:
+                notifications.from_calendar(session)
             interview = _load(session, interview_id, actor, now, seen, already=_is(InterviewStatus.CANCELED))
             if interview.status is InterviewStatus.CANCELED:
                 return _already(session, interview, now)

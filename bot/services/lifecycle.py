@@ -82,9 +82,9 @@ def prompt_change(interview: Interview, *, again: bool = False) -> str:
     return f"{'prompt_again' if again else 'prompt'}:{start_mark(interview)}"
 
 
-def lock_interviews(session: Session, ids: Sequence[int]) -> list[Interview]:
+def lock_interviews(session: Session, ids: Sequence[int], *, skip_locked: bool = False) -> list[Interview]:
     """The interviews, locked in id order (so two servers never deadlock), with what a side
-    effect needs loaded."""
+    effect needs loaded; ``skip_locked``: without those another transaction holds."""
     if not ids:
         return []
     return list(session.scalars(
@@ -95,7 +95,7 @@ def lock_interviews(session: Session, ids: Sequence[int]) -> list[Interview]:
             selectinload(Interview.study),
             selectinload(Interview.attendees).selectinload(Attendee.participant),
         )
-        .with_for_update(of=Interview)
+        .with_for_update(of=Interview, skip_locked=skip_locked, key_share=True)
     ))
 
 

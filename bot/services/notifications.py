@@ -4,6 +4,10 @@ Everything is written to the outbox in the same transaction as the change, rende
 then, so an email says what was true when it was caused, and it is sent exactly when the change
 is committed. Each email's idempotency key names the interview, the person and the invite's
 SEQUENCE: a retry never sends it twice, and a later change sends a new one.
+
+An interview whose calendar is Google (``Interview.calendar_provider``) gets no .ics of ours:
+wherever an invite would be attached, a calendar write is queued instead, and Google invites
+the same people (``bot/jobs/calendar_deliverer.py``).
 """
 
 import hashlib
@@ -20,8 +24,17 @@ from bot.integrations.ical import CalendarInvite, InviteAttendee
 from bot.integrations.templates import render_email
 from bot.services.links import LinkSigner
 from storage import outbox
-from storage.enums import ActivityKind, AttendeeRole, InviteStatus, OutboxKind
+from storage.enums import ActivityKind, AttendeeRole, CalendarProvider, InviteStatus, OutboxKind
 from storage.models import Attendee, Interview, Participant, Study
+
+# Set in ``session.info`` by a change that Google Calendar told us of: it is not written back.
+FROM_CALENDAR = "from_calendar"
+
+
+def from_calendar(session: Session) -> None:
+    """Mark this transaction's changes as coming from Google Calendar (see ``calendar_write``)."""
+    session.info[FROM_CALENDAR] = True
+
 
 _PARTSTAT = {
     InviteStatus.AWAITING: "NEEDS-ACTION",
@@ -160,6 +173,22 @@ class Notifier:
                            payload={"note": note, "interview_id": interview.id}, now=now, ordering_key=order,
                            interview_id=interview.id)
 
+    def calendar_write(self, session: Session, interview: Interview, now: datetime, *, new_meet: bool = False) -> bool:
+        """Bring the interview's Google Calendar event up to date with it, once per change (the
+        event is written from the interview as it is at delivery). Nothing when the change came
+        from Google itself (``from_calendar``): writing it back would notify everyone again.
+
+        ``new_meet``: the event gets a new Meet link (a host change, as the reference says).
+        """
+        if interview.calendar_provider is not CalendarProvider.GOOGLE or session.info.get(FROM_CALENDAR):
+            return False
+        change = f"{interview.ical_sequence}:{now.timestamp():.6f}"
+        return outbox.enqueue(
+            session, key=f"calendar:{interview.id}:{change}", kind=OutboxKind.CALENDAR,
+            payload={"interview_id": interview.id, "new_meet": new_meet, "change": change}, now=now,
+            ordering_key=f"calendar:{interview.id}", interview_id=interview.id,
+        )
+
     def _to_participant(
         self, session: Session, interview: Interview, participant: Participant, now: datetime, *,
         template: str, previous: tuple[datetime, datetime] | None = None, reason: str | None = None,
@@ -222,6 +251,9 @@ class Notifier:
             "to": [to], "subject": rendered.subject, "text": rendered.text, "html": rendered.html,
             "sender": self.mailer.from_team(study), "message_id": self.mailer.message_id(key),
         }
+        if invite is not None and interview.calendar_provider is CalendarProvider.GOOGLE:
+            self.calendar_write(session, interview, now)  # Google invites them instead
+            invite = None
         if invite is not None:
             payload["invite"] = _invite_payload(invite)
         if reply_to:

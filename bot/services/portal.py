@@ -34,6 +34,7 @@ from storage.enums import (
     ActivityKind,
     ActorKind,
     AttendeeRole,
+    CalendarConflicts,
     InterviewStatus,
     InviteStatus,
     ParticipantStatus,
@@ -276,6 +277,16 @@ def open_times(session: Session, study: Study, now: datetime, *, moving: Intervi
             except_interview_id=moving.id if moving is not None else None,
         )
     )
+    # Connected calendars' busy blocks, as the study's rule says: "busy" (free/busy), "all"
+    # (events marked free too), "ignore". They are stored by the calendar refresh, never fetched
+    # here, so booking's locked re-check stays fast; blocks of our own interviews were left out
+    # when stored, so moving an interview is never blocked by its old time.
+    if study.calendar_conflict_rule != CalendarConflicts.IGNORE:
+        for user, start, end in queries.calendar_busy_blocks(
+            session, study.team_id, hosts, now - timedelta(days=1), horizon_end,
+            with_free_events=study.calendar_conflict_rule == CalendarConflicts.ALL,
+        ):
+            busy.setdefault(user, []).append(Busy(start, end))
     # A group slot is joined through its organizer (``BookingService._open_group_slot``), who
     # stays on it when its host changes; its attendees, the new host included, are busy anyway.
     groups = [
@@ -293,7 +304,7 @@ def _participant(session: Session, token: str, *, lock: bool = False) -> Partici
         raise LinkNotValid()
     query = select(Participant).where(Participant.scheduling_token_hash == hash_token(token))
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)
     participant = session.scalars(query).one_or_none()
     if participant is None:
         raise LinkNotValid()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import formataddr
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.clock import Clock
@@ -28,7 +28,7 @@ from bot.services.interview_actions import ActionResult, Seen, load_for_action, 
 from bot.services.lifecycle import lock_interviews, seats, start_mark, thread_note
 from bot.services.notifications import Mailer, Notifier, attendance_links, when
 from storage.db import Database
-from storage.enums import ActivityKind, AttendeeRole, InterviewStatus, OutboxStatus
+from storage.enums import ActivityKind, AttendeeRole, InterviewStatus
 from storage.models import Attendee, Interview, OutboxItem
 
 # A second click on "Send reminder" within this long sends nothing more.
@@ -126,7 +126,10 @@ class ReminderService:
             return 0
         queued = 0
         with self.db.transaction(write_lock=True) as session:
-            for interview in lock_interviews(session, missing):
+            # Interviews another server has locked are that server's to remind: several servers
+            # ticking at once share the work instead of queueing behind each other. If that
+            # server dies, its transaction rolls back, and the next tick's overlap finds them.
+            for interview in lock_interviews(session, missing, skip_locked=True):
                 queued += self._queue_round(session, interview, owed_reminders(interview, now), now)
         return queued
 
@@ -174,33 +177,6 @@ class ReminderService:
             session, key, interview, study, rendered, to=formataddr((attendee.display_name, attendee.email or "")),
             now=now, invite=None, timeline=timeline, timeline_kind=ActivityKind.REMINDER_SENT, actor=actor,
         )
-
-    def drop_stale(self) -> int:
-        """Reminders still waiting (e.g. for SMTP to come back) for a time the interview no longer
-        has, for an interview no longer upcoming or already started, or for someone no longer on
-        it: dropped, so they never go out. Returns how many."""
-        now = self.clock()
-        with self.db.transaction() as session:
-            waiting = session.execute(
-                select(OutboxItem.id, OutboxItem.idempotency_key, Interview)
-                .join(Interview, Interview.id == OutboxItem.interview_id, isouter=True)
-                .where(OutboxItem.status == OutboxStatus.PENDING, OutboxItem.idempotency_key.startswith(KEY_PREFIX))
-                .options(selectinload(Interview.attendees))
-            ).all()
-            stale = [item_id for item_id, key, interview in waiting if not _still_due(key, interview, now)]
-            if not stale:
-                return 0
-            dropped = session.execute(
-                update(OutboxItem)
-                .where(
-                    OutboxItem.id.in_(stale), OutboxItem.status == OutboxStatus.PENDING,
-                    # one being delivered right now can't be stopped; never touch another's lease
-                    (OutboxItem.locked_until.is_(None)) | (OutboxItem.locked_until < now),
-                )
-                .values(status=OutboxStatus.DROPPED, locked_by=None, locked_until=None,
-                        last_error="No longer due: the interview moved, started or was canceled.")
-            )
-            return int(dropped.rowcount or 0)
 
     def warn_unconfirmed(self, interview_ids: Sequence[int]) -> int:
         """Tell the channel, once per interview time, who has not confirmed attendance when the
@@ -252,6 +228,28 @@ class ReminderService:
     @staticmethod
     def _now_key(interview: Interview, attendee: Attendee, window: int) -> str:
         return f"{KEY_PREFIX}{interview.id}:{start_mark(interview)}:now{window}:a{attendee.id}"
+
+
+NO_LONGER_DUE = "No longer due: the interview moved, started or was canceled."
+
+
+def stale_reminders(session: Session, items: Sequence[OutboxItem], now: datetime) -> dict[int, str]:
+    """The outbox worker's gate for reminders: among claimed items, those no longer due (the
+    interview moved, was canceled or has started, or the person left it), checked at the moment
+    of delivery, so a reminder queued just before a reschedule never goes out for the old time."""
+    reminders = [i for i in items if i.idempotency_key.startswith(KEY_PREFIX)]
+    if not reminders:
+        return {}
+    ids = {r.interview_id for r in reminders if r.interview_id is not None}
+    interviews = {
+        i.id: i for i in session.scalars(
+            select(Interview).where(Interview.id.in_(ids)).options(selectinload(Interview.attendees))
+        )
+    } if ids else {}
+    return {
+        r.id: NO_LONGER_DUE for r in reminders
+        if not _still_due(r.idempotency_key, interviews.get(r.interview_id or 0), now)
+    }
 
 
 def _minutes_before(interview: Interview, now: datetime) -> int:

@@ -24,7 +24,7 @@ from bot.services.studies import find_study, study_info
 from bot.services.study_settings_text import HostForm, HostRoom, Incentive, ScreenerQuestion
 from bot.services.teams import team_info
 from storage.db import Database
-from storage.enums import ActorKind, TeamRole
+from storage.enums import ActorKind, CalendarConflicts, Conferencing, TeamRole
 from storage.models import ResearchTeam, Study, StudyHost, TeamMember
 from storage.queries import study_by_channel
 
@@ -65,6 +65,8 @@ class SettingsForm(TypedDict, total=False):
     reminders: str  # "24h, 1h"; "none" for no reminders (missing: the default schedule)
     completion_grace_minutes: int | str
     unconfirmed_warning_hours: int | str | None  # empty: no warning
+    conferencing: str  # "link" (each host's room) or "google_meet"
+    calendar_conflicts: str  # "busy" (default), "all" or "ignore": what in hosts' calendars blocks a time
 
 
 DEFAULT_REMINDERS = (24 * 60, 60)
@@ -99,6 +101,8 @@ class StudySettings:
     reminder_offsets_minutes: tuple[int, ...] = DEFAULT_REMINDERS  # earliest first
     completion_grace_minutes: int = DEFAULT_COMPLETION_GRACE
     unconfirmed_warning_hours: int | None = None
+    conferencing: Conferencing = Conferencing.LINK
+    calendar_conflicts: CalendarConflicts = CalendarConflicts.BUSY
 
     @classmethod
     def from_form(cls, form: SettingsForm) -> "StudySettings":
@@ -151,6 +155,10 @@ class StudySettings:
                 0, MAX_COMPLETION_GRACE, " minutes")),
             unconfirmed_warning_hours=check("unconfirmed_warning_hours", lambda: fmt.optional_hours(
                 get("unconfirmed_warning_hours"), "The unconfirmed-attendance warning", 1, MAX_WARNING_HOURS)),
+            conferencing=check("conferencing", lambda: fmt.choice(
+                Conferencing, get("conferencing", Conferencing.LINK), "The conferencing")),
+            calendar_conflicts=check("calendar_conflicts", lambda: fmt.choice(
+                CalendarConflicts, get("calendar_conflicts", CalendarConflicts.BUSY), "The calendar conflict rule")),
         )
         if errors:
             raise SettingsInvalid(errors)
@@ -170,6 +178,7 @@ class StudySettings:
             screener=fmt.format_screener(self.screener), reminders=fmt.format_reminders(self.reminder_offsets_minutes),
             completion_grace_minutes=self.completion_grace_minutes,
             unconfirmed_warning_hours="" if self.unconfirmed_warning_hours is None else self.unconfirmed_warning_hours,
+            conferencing=self.conferencing.value, calendar_conflicts=self.calendar_conflicts.value,
         )
 
 
@@ -190,6 +199,7 @@ def settings_of(study: Study) -> StudySettings:
         reminder_offsets_minutes=tuple(sorted({int(m) for m in study.reminder_offsets_minutes or []}, reverse=True)),
         completion_grace_minutes=study.completion_grace_minutes,
         unconfirmed_warning_hours=study.unconfirmed_warning_hours,
+        conferencing=Conferencing(study.conferencing), calendar_conflicts=CalendarConflicts(study.calendar_conflict_rule),
     )
 
 
@@ -284,6 +294,7 @@ class StudySettingsService:
         study.reminder_offsets_minutes = list(settings.reminder_offsets_minutes)
         study.completion_grace_minutes = settings.completion_grace_minutes
         study.unconfirmed_warning_hours = settings.unconfirmed_warning_hours
+        study.conferencing, study.calendar_conflict_rule = settings.conferencing.value, settings.calendar_conflicts.value
         study.screener = _stored_screener(settings.screener, old_ids)
         session.add(study)
         try:

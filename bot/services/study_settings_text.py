@@ -10,13 +10,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from functools import cache
-from typing import Any, TypedDict
+from typing import Any, TypedDict, TypeVar
 from zoneinfo import available_timezones
 
 from bot.services import validation
 from bot.services.availability import WEEKDAYS, Window
 from bot.services.errors import InvalidInput
+
+E = TypeVar("E", bound=StrEnum)
 
 MAX_HOSTS = 10  # one link/password pair per host keeps the setup modal far from 100 blocks
 MAX_QUESTIONS = 20
@@ -153,6 +156,16 @@ def optional_hours(raw: object, what: str, low: int, high: int) -> int | None:
     if typed.lower() in ("", "off", "none"):
         return None
     return whole(typed, what, low, high, " hours")
+
+
+def choice(options: type[E], raw: object, what: str) -> E:
+    """One of a vocabulary's values, as typed ("google-meet" and "google_meet" alike)."""
+    typed = text(raw).lower().replace("-", "_")
+    try:
+        return options(typed)
+    except ValueError:
+        allowed = ", ".join(o.value.replace("_", "-") for o in options)
+        raise InvalidInput(f"{what} must be one of: {allowed}.") from None
 
 
 def optional_url(raw: object, what: str) -> str | None:

@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.clock import Clock
 from bot.services import Services
+from bot.services.calendar_busy import BusyTimes
 from bot.services.errors import DomainError
 from bot.services.portal import (
     MAX_REASON,
@@ -56,7 +57,7 @@ _TITLES = {
 
 def page_routes(services: Services) -> list[BaseRoute]:
     """The routes for ``create_web_app``; the asset route comes first so it wins over a token."""
-    pages = ParticipantPages(services.portal, services.clock, services.screener)
+    pages = ParticipantPages(services.portal, services.clock, services.screener, services.busy_times)
     return [
         Route(ASSET_PATH, asset, methods=["GET"]),
         Route("/s/{token}", pages.picker, methods=["GET"]),
@@ -135,8 +136,9 @@ page = error_pages(problem, "participant")
 class ParticipantPages:
     """The endpoints, bound to one portal; each takes the request and the link's token."""
 
-    def __init__(self, portal: ParticipantPortal, clock: Clock, screener: ScreenerService) -> None:
+    def __init__(self, portal: ParticipantPortal, clock: Clock, screener: ScreenerService, busy_times: BusyTimes) -> None:
         self.portal = portal
+        self.busy_times = busy_times
         self.clock = clock
         self.screener = screener
 
@@ -177,6 +179,8 @@ class ParticipantPages:
             return render("not_qualified", header=views.header(state))
         if screening.step is ScreenerStep.ANSWER:
             return self._screener(token, state, screening.questions)
+        # Hosts' Google Calendars, if not looked at lately (a few seconds at most; stored blocks otherwise).
+        await run_in_threadpool(self.busy_times.refresh_for_link, token)
         slots = await run_in_threadpool(self.portal.slots, token)
         return render(
             "picker",

@@ -26,8 +26,8 @@ from bot.settings import Settings
 from storage.db import Database
 from storage.enums import ActivityKind, ActorKind, AttendeeRole, OutboxStatus
 from storage.models import ActivityEvent, Attendee, OutboxItem, Participant, Study, TeamMember
+from tests.cli.in_process import InProcessCli
 from tests.conftest import ADA, CLI, TEST_MAILER, MovableClock, Seed, berlin
-from tests.e2e.processes import Cli, clean_env
 from tests.support.mail import has_invite, html_of, messages, text_of, with_smtp
 from tests.support.smtp_servers import SmtpServer
 
@@ -221,6 +221,23 @@ def test_a_reminder_waiting_for_the_old_time_is_dropped_when_the_interview_moves
         assert session.scalar(select(OutboxItem.last_error).where(OutboxItem.status == OutboxStatus.DROPPED).limit(1)).startswith("No longer due")
 
 
+def test_a_reminder_queued_just_before_a_reschedule_is_dropped_at_its_turn_without_another_tick(
+    services: Services, seeded: Seed, clock: MovableClock, runner: LifecycleRunner, worker: OutboxWorker,
+    smtp_server: SmtpServer, db: Database,
+) -> None:
+    """The tick queued it, then a teammate moved the interview before any worker claimed it: the
+    check made when the worker claims it keeps it from going out for the old time."""
+    interview_id = _book(services, seeded, worker, smtp_server)
+    clock.now = DAY_BEFORE
+    runner.tick()
+    services.changes.reschedule(interview_id, CLI, None, starts_at=START + timedelta(days=3))
+    result = worker.drain()
+
+    assert set(_keys(db).values()) == {OutboxStatus.DROPPED} and result.dropped == 2  # Nora and Ada
+    assert _reminders(smtp_server) == []
+    assert messages(smtp_server, to="nora@example.com")  # the reschedule itself was told
+
+
 def test_cancelling_drops_the_reminders(
     services: Services, seeded: Seed, clock: MovableClock, runner: LifecycleRunner, worker: OutboxWorker,
     smtp_server: SmtpServer, db: Database,
@@ -391,7 +408,7 @@ def test_the_follow_up_settings_are_validated_with_the_rest_of_the_form(db: Data
 
 
 def test_the_command_line_changes_the_follow_up_settings(database_url: str, seeded: Seed, tmp_path: Path) -> None:
-    cli = Cli(tmp_path, clean_env(DATABASE_URL=database_url))
+    cli = InProcessCli(tmp_path, DATABASE_URL=database_url)  # `bot.cli:main`, as the console script runs it
     result = cli("study", "update", "--study", str(seeded.study_id), "--reminders", "2d, 30 min",
                  "--completion-grace-minutes", "90", "--unconfirmed-warning-hours", "12", "--json").json()
     assert (result["settings"]["reminders"], result["settings"]["completion_grace_minutes"],
@@ -401,7 +418,7 @@ def test_the_command_line_changes_the_follow_up_settings(database_url: str, seed
     off = cli("study", "update", "--study", str(seeded.study_id), "--unconfirmed-warning-hours", "off")
     assert off.stdout.strip() == f"Study {seeded.study_id} 'Checkout redesign': updated unconfirmed-attendance warning."
     bad = cli("study", "update", "--study", str(seeded.study_id), "--reminders", "3m")
-    assert bad.error_line() == "error: A reminder goes out 5 minutes to 14 days before the interview, so '3m' won't do."
+    assert bad.returncode == 1 and bad.error_line() == "error: A reminder goes out 5 minutes to 14 days before the interview, so '3m' won't do."
 
 
 def test_across_the_change_to_summer_time_a_reminder_counts_real_hours(

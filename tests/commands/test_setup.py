@@ -186,6 +186,20 @@ def test_an_edit_updates_the_study(slack: SlackClient, services: Services, seede
     assert "Updated *Checkout redesign*" in json.dumps(slack.fake.wait_for("chat.postEphemeral")[0].params["blocks"])
 
 
+def test_meet_and_the_calendar_conflict_rule_are_chosen_in_the_form(slack: SlackClient, seeded: Seed, db: Database) -> None:
+    view = _open(slack)
+    assert _inputs(view)["setup.conferencing"]["initial_option"]["value"] == "link"
+    assert _inputs(view)["setup.calendar_conflicts"]["initial_option"]["value"] == "busy"
+
+    assert _submit(slack, view, _state(view, conferencing="google_meet", calendar_conflicts="all")).text == ""
+
+    study = _study(db)
+    assert study is not None and (study.conferencing, study.calendar_conflict_rule) == ("google_meet", "all")
+    slack.fake.reset()
+    reopened = _open(slack)
+    assert _inputs(reopened)["setup.conferencing"]["initial_option"]["value"] == "google_meet"
+
+
 @pytest.mark.parametrize(
     ("typed", "block", "expected"),
     [

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -39,13 +39,14 @@ def executable() -> str:
     return found
 
 
+def is_setting(name: str) -> bool:
+    """Whether the environment variable ``name`` configures Interview Desk (SLACK_*, DATABASE_URL, PORT, ...)."""
+    return name.upper() in _SETTING_NAMES or name.upper().startswith("SLACK_")
+
+
 def clean_env(**settings: str) -> dict[str, str]:
-    """``os.environ`` without any Interview Desk setting (SLACK_*, DATABASE_URL, PORT, ...), plus ``settings``."""
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if name.upper() not in _SETTING_NAMES and not name.upper().startswith("SLACK_")
-    }
+    """``os.environ`` without any Interview Desk setting, plus ``settings``."""
+    env = {name: value for name, value in os.environ.items() if not is_setting(name)}
     env.update(settings)
     return env
 
@@ -73,6 +74,12 @@ class CliResult:
         lines = self.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), str(self)
         return lines[0]
+
+
+class RunsCli(Protocol):
+    """Anything that runs one ``interview-desk`` command: a subprocess, or in this process."""
+
+    def __call__(self, *args: str) -> CliResult: ...
 
 
 class Cli:
@@ -188,7 +195,7 @@ class SeededStudy:
     study_id: int
 
 
-def seed_study(cli: Cli, *, workspace: str, channel: str, host: str, members: tuple[str, ...]) -> SeededStudy:
+def seed_study(cli: RunsCli, *, workspace: str, channel: str, host: str, members: tuple[str, ...]) -> SeededStudy:
     """A team, a study with ``host``'s meeting link, and the participant Nora Quist, all through the CLI."""
     member_args = [arg for member in members for arg in ("--member", member)]
     team = cli("team", "create", "UX Research", "--workspace", workspace, *member_args, "--json").json()

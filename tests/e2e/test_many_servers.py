@@ -16,13 +16,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from storage import outbox
 from storage.db import Database
 from storage.enums import OutboxKind, OutboxStatus
-from storage.models import Base, OutboxItem
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from storage.models import OutboxItem
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET, emptied
 from tests.e2e.processes import Cli, ServerProcess, clean_env, exited_cleanly
 from tests.support.fake_slack import FakeSlackAPI
 from tests.support.live_server import free_port
@@ -42,13 +42,7 @@ def pg_url(request: pytest.FixtureRequest) -> str:
     """The session's PostgreSQL test database, emptied."""
     if not (os.environ.get("TEST_DATABASE_URL") or os.environ.get("REQUIRE_POSTGRES") == "1"):
         pytest.skip("set TEST_DATABASE_URL to run several servers on PostgreSQL")
-    url = request.getfixturevalue("postgres_database")
-    db = Database(url)
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    with db.engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    db.dispose()
-    return url
+    return emptied(request.getfixturevalue("postgres_database"))
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.cli.in_process import InProcessCli
 from tests.conftest import ADA, BO, BOT_TOKEN, CHANNEL, SIGNING_SECRET, WORKSPACE
 from tests.e2e.processes import (
     IN_HOURS,
-    Cli,
     ServerProcess,
     clean_env,
     exited_cleanly,
@@ -35,31 +35,34 @@ class LiveApp:
     server: ServerProcess
     study_id: int
     interview_id: int
+    schema_at_start: dict[str, Any]
+    """``db current`` of the database file, which was empty until the server started on it."""
 
 
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory: pytest.TempPathFactory, fake_slack_server: FakeSlackAPI) -> Iterator[LiveApp]:
-    """A database seeded through the CLI, served by ``interview-desk serve`` against the fake Slack API."""
-    root = tmp_path_factory.mktemp("serve")
-    env = clean_env(DATABASE_URL=f"sqlite:///{root / 'server.db'}")
-    cli = Cli(root, env)
-    seeded = seed_study(cli, workspace=WORKSPACE, channel=CHANNEL, host=ADA, members=(ADA, BO))
-    booked = cli(
-        "interview", "book", "--study", str(seeded.study_id), "--participant", "nora@example.com",
-        "--start", IN_HOURS, "--host", ADA, "--json",
-    ).json()
+    """``interview-desk serve`` on a fresh SQLite file against the fake Slack API, seeded once it is up.
 
+    Shared by the module's tests, which only read; it is stopped with SIGTERM at the end, and a
+    server that does not shut down gracefully fails the module's last test at teardown.
+    """
+    root = tmp_path_factory.mktemp("serve")
+    database_url = f"sqlite:///{root / 'server.db'}"
     port = free_port()
-    server_env = {
-        **env,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack_server.api_url,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-    }
+    server_env = clean_env(
+        DATABASE_URL=database_url, SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack_server.api_url, HOST="127.0.0.1", PORT=str(port),
+    )
     with serving(["serve"], cwd=root, env=server_env, port=port) as server:
-        yield LiveApp(server, seeded.study_id, booked["interview_id"])
+        # In-process: the seeding commands are not under test here, and a subprocess costs a second each.
+        cli = InProcessCli(root, DATABASE_URL=database_url)
+        schema = cli("db", "current", "--json").json()  # before any command could have migrated it
+        seeded = seed_study(cli, workspace=WORKSPACE, channel=CHANNEL, host=ADA, members=(ADA, BO))
+        booked = cli(
+            "interview", "book", "--study", str(seeded.study_id), "--participant", "nora@example.com",
+            "--start", IN_HOURS, "--host", ADA, "--json",
+        ).json()
+        yield LiveApp(server, seeded.study_id, booked["interview_id"], schema)
         returncode = server.stop()
     assert exited_cleanly(returncode), f"exit status {returncode} after SIGTERM\n{server.output()}"
     assert "Application shutdown complete" in server.stderr
@@ -158,18 +161,9 @@ def test_signed_but_malformed_payload_is_a_bad_request(http: httpx.Client) -> No
     assert response.status_code == 400
 
 
-def test_sigterm_stops_the_server(tmp_path: Path, fake_slack: FakeSlackAPI) -> None:
-    """A fresh database is migrated on start, and SIGTERM shuts the server down gracefully."""
-    port = free_port()
-    env = clean_env(
-        DATABASE_URL=f"sqlite:///{tmp_path / 'fresh.db'}", SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=fake_slack.api_url, HOST="127.0.0.1", PORT=str(port),
-    )
-    with serving(["serve"], cwd=tmp_path, env=env, port=port) as server:
-        returncode = server.stop()
-
-    assert exited_cleanly(returncode), f"exit status {returncode}\n{server.output()}"
-    assert "Application shutdown complete" in server.stderr
+def test_serve_migrates_a_fresh_database_on_start(live_app: LiveApp) -> None:
+    """The file was empty when ``serve`` started; it was at the latest revision once healthy."""
+    assert live_app.schema_at_start["current"] == live_app.schema_at_start["head"]
 
 
 # ---------------------------------------------------------------- demo

@@ -169,7 +169,7 @@ def test_with_429s_and_500s_every_post_goes_out_once_in_order_and_paced(
     services: Services, seeded: Seed, settings: Settings, fake_slack: FakeSlackAPI, db: Database,
 ) -> None:
     _busy_channels(services, seeded)
-    pace = channel_pace(0.5, burst=2)  # two posts in any second: the same rule, faster for a test
+    pace = channel_pace(0.1, burst=2)  # two posts in any 0.2 s: the same rule, faster for a test
     worker = replace(
         build_outbox_worker(settings, services), clock=RealTimeFrom(services.clock()), pace=pace,
         policy=RetryPolicy(first_delay=timedelta(seconds=0.2), max_delay=timedelta(seconds=1), max_attempts=10),

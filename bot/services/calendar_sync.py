@@ -1,0 +1,442 @@
+"""RSVPs and changes from hosts' Google Calendars: push channels, incremental sync, and what
+changed in Google applied to our interviews.
+
+Each connected calendar gets a push channel (events.watch to ``GoogleSetup.notifications_url``,
+renewed a day before it expires). Google only posts to https, so without an https
+PUBLIC_BASE_URL there are no channels and calendars are polled. A notification only marks the
+connection as needing a sync (``receive_notification`` sets ``synced_at`` to NULL); the calendar
+tick then lists what changed since the stored sync token (everything from a day ago when there is
+none, or when Google answers 410), every 5 minutes without a channel and hourly with one as a
+safety net. A connection's channel is renewed by its sync, before listing, so nothing that
+happens in between is missed.
+
+The changes are applied to the interviews whose event lives in that calendar, the organizer's:
+
+- an attendee's ``responseStatus`` becomes their RSVP, recorded as the invite's links record it
+  (``AttendanceService.calendar_answer``); only a change is recorded;
+- an event moved is a reschedule, an event deleted a cancellation, both told in the channel and
+  not written back to Google (``from_calendar``).
+
+An interview with a calendar write still queued is left alone: Google is behind us, and our
+write brings it in line (its own notification then shows nothing new).
+
+Several servers: a sync is claimed in the transaction that picks the connection (``FOR UPDATE
+SKIP LOCKED`` on PostgreSQL; SQLite has one writer) by making it look synced until a short lease
+ends (``synced_at`` moved forward); Google is called after that transaction, and the new sync
+token is stored only if the stored one is still the one the sync started from. Applying a change
+is idempotent (each service compares under the interview's lock and does nothing the second time),
+so even a second server syncing the same calendar after a lease ran out records nothing twice.
+"""
+
+import hashlib
+import logging
+import secrets
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, TypeVar
+
+from sqlalchemy import and_, func, not_, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from bot.clock import Clock
+from bot.domain import GOOGLE_CALENDAR, Actor
+from bot.integrations.google_calendar import (
+    CalendarEvent,
+    Changes,
+    GoogleCalendar,
+    GoogleRejected,
+    GoogleUnavailable,
+    GrantRevoked,
+    SyncTokenExpired,
+    WatchChannel,
+)
+from bot.integrations.token_crypto import TokenUnreadable
+from bot.services.attendance import AttendanceService
+from bot.services.calendar_access import CalendarAccess
+from bot.services.errors import DomainError
+from bot.services.interview_changes import InterviewChangeService
+from bot.services.interview_outcomes import InterviewOutcomeService
+from storage.db import Database
+from storage.enums import (
+    CalendarProvider,
+    ConnectionStatus,
+    InterviewStatus,
+    InviteStatus,
+    OutboxKind,
+    OutboxStatus,
+)
+from storage.models import CalendarConnection, Interview, OutboxItem
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SOURCE = GOOGLE_CALENDAR
+ACTOR = Actor.system(SOURCE)
+POLL_WITHOUT_PUSH = timedelta(minutes=5)
+POLL_WITH_PUSH = timedelta(hours=1)  # a safety net for lost notifications
+LEASE = timedelta(minutes=2)  # a claimed sync not finished by then is due again
+RENEW_BEFORE = timedelta(days=1)  # a channel this close to expiring is replaced
+CHANNEL_TTL_SECONDS = 7 * 24 * 3600  # what Google grants at most for calendar events
+LOOK_BACK = timedelta(days=1)  # a full sync lists events ending after this long ago
+BATCH = 5  # connections per tick
+IN_CHUNK = 500  # ids per IN (...) in one query
+CHANGE_STATES = frozenset({"exists", "not_exists"})
+_RESPONSES = {
+    "accepted": InviteStatus.ACCEPTED,
+    "tentative": InviteStatus.TENTATIVE,  # "Attendance unknown"
+    "declined": InviteStatus.DECLINED,
+}  # needsAction says nothing new
+
+
+def push_possible(notifications_url: str) -> bool:
+    """Google posts notifications to https addresses only."""
+    return notifications_url.startswith("https://")
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------- notifications
+
+
+@dataclass(frozen=True)
+class PushNotice:
+    """A push notification's headers (``X-Goog-Channel-ID``, ``-Channel-Token``, ``-Resource-ID``,
+    ``-Resource-State``)."""
+
+    channel_id: str
+    token: str
+    resource_id: str
+    state: str
+
+
+def receive_notification(db: Database, notice: PushNotice) -> bool:
+    """True if the notice comes from one of our channels: its id, the token it was given and the
+    calendar it watches. A change (``exists``, ``not_exists``) marks the calendar as needing a sync
+    and a busy refresh; ``sync``, a new channel's first message, only says that it works."""
+    if not notice.channel_id or len(notice.channel_id) > 64 or not notice.token:
+        return False
+    ours = and_(
+        CalendarConnection.channel_id == notice.channel_id,
+        CalendarConnection.channel_token_hash == token_hash(notice.token),
+        CalendarConnection.channel_resource_id == notice.resource_id,
+    )
+    if notice.state not in CHANGE_STATES:
+        with db.transaction() as session:
+            return bool(session.scalar(select(func.count()).select_from(CalendarConnection).where(ours)))
+    with db.transaction() as session:  # one statement: no read-then-write for a busy endpoint
+        marked = session.execute(
+            update(CalendarConnection).where(ours).values(synced_at=None, busy_checked_at=None)
+        )
+        return bool(marked.rowcount)
+
+
+# ---------------------------------------------------------------------- sync
+
+
+@dataclass
+class SyncRound:
+    """What one round of syncs did."""
+
+    synced: int = 0
+    applied: int = 0  # changes recorded on interviews
+    channels: int = 0  # push channels opened
+    unavailable: int = 0  # Google down: tried again next tick
+    needs_reconnect: list[int] = field(default_factory=list)  # member ids whose grant was just refused
+
+
+@dataclass(frozen=True)
+class _Claim:
+    connection_id: int
+    member_id: int
+    sync_token: str | None  # as the sync started: stored over only if still the same
+    lease: datetime  # synced_at as claimed
+    previous: datetime | None  # synced_at before, put back if Google can't be asked
+    channel_id: str | None  # as the sync started: replaced only if still the same
+    old_channel: WatchChannel | None  # to stop once replaced
+    renew_channel: bool
+
+
+class _Outcome(Protocol):
+    changed: bool
+
+
+@dataclass(frozen=True)
+class _Seat:
+    id: int
+    email: str  # lower-cased
+    status: InviteStatus
+
+
+@dataclass(frozen=True)
+class _Ours:
+    """One of our interviews as the sync compares it with its event."""
+
+    id: int
+    status: InterviewStatus
+    starts_at: datetime
+    ends_at: datetime
+    seats: tuple[_Seat, ...]
+
+    @classmethod
+    def of(cls, interview: Interview) -> "_Ours":
+        seats = tuple(_Seat(a.id, a.email.lower(), a.invite_status) for a in interview.attendees if a.email)
+        return cls(interview.id, interview.status, interview.starts_at, interview.ends_at, seats)
+
+
+class CalendarSync:
+    """Keeps push channels open and applies what changed in hosts' calendars."""
+
+    def __init__(
+        self, db: Database, clock: Clock, calendars: CalendarAccess, attendance: AttendanceService,
+        changes: InterviewChangeService, outcomes: InterviewOutcomeService, *, push: bool,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.calendars = calendars
+        self.attendance = attendance
+        self.changes = changes
+        self.outcomes = outcomes
+        self.push = push
+
+    def sync_due(self, limit: int = BATCH) -> SyncRound:
+        """The tick's share: up to ``limit`` connections that were notified or are due a poll."""
+        done = SyncRound()
+        if not self.calendars.configured:
+            return done
+        now = self.clock()
+        for claim in self._claim(now, limit):
+            try:
+                self._sync(claim, now, done)
+            except Exception:  # one calendar's trouble must not hold up the others; its lease ends
+                log.exception("calendar connection %s: sync failed", claim.connection_id)
+        return done
+
+    # ------------------------------------------------------------------ claiming
+
+    def _claim(self, now: datetime, limit: int) -> list[_Claim]:
+        live = and_(CalendarConnection.channel_id.is_not(None), CalendarConnection.channel_expires_at > now)
+        due = or_(
+            CalendarConnection.synced_at.is_(None),
+            and_(live, CalendarConnection.synced_at <= now - POLL_WITH_PUSH),
+            and_(not_(live), CalendarConnection.synced_at <= now - POLL_WITHOUT_PUSH),
+        )
+        query = (
+            select(CalendarConnection)
+            .where(CalendarConnection.status == ConnectionStatus.ACTIVE, due)
+            .order_by(CalendarConnection.synced_at.asc().nulls_first(), CalendarConnection.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claims = []
+        with self.db.transaction(write_lock=True) as session:
+            for connection in session.scalars(query).all():
+                expires = connection.channel_expires_at
+                is_live = connection.channel_id is not None and expires is not None and expires > now
+                # Looks synced until the lease ends: due again then if this server never finishes.
+                lease = now - (POLL_WITH_PUSH if is_live else POLL_WITHOUT_PUSH) + LEASE
+                claims.append(_Claim(
+                    connection.id, connection.member_id, connection.sync_token, lease, connection.synced_at,
+                    channel_id=connection.channel_id, old_channel=_channel_of(connection),
+                    renew_channel=self.push and (not is_live or expires <= now + RENEW_BEFORE),
+                ))
+                connection.synced_at = lease
+        return claims
+
+    def _release(self, claim: _Claim) -> None:
+        self.calendars.release(claim.connection_id, CalendarConnection.synced_at, claim.lease, claim.previous)
+
+    # ------------------------------------------------------------------ one calendar
+
+    def _sync(self, claim: _Claim, now: datetime, done: SyncRound) -> None:
+        try:
+            calendar = self._client(claim)
+            if calendar is None:
+                return
+            if claim.renew_channel and self._open_channel(calendar, claim):
+                done.channels += 1
+            try:
+                changes = calendar.changes(claim.sync_token, time_min=now - LOOK_BACK)
+            except SyncTokenExpired:
+                changes = calendar.changes(None, time_min=now - LOOK_BACK)
+        except GoogleUnavailable as error:
+            log.info("calendar connection %s not synced: %s", claim.connection_id, error)
+            self._release(claim)
+            done.unavailable += 1
+            return
+        except (GrantRevoked, TokenUnreadable) as error:
+            if self.calendars.refused_now(claim.connection_id, error, now):
+                done.needs_reconnect.append(claim.member_id)
+            return
+        except GoogleRejected as error:  # the lease stands: tried again when it ends
+            log.warning("Google refused to sync calendar connection %s: %s", claim.connection_id, error)
+            return
+        if self._still_from(claim):  # else another server got further: it applies these
+            done.applied += self._apply(claim.member_id, changes.events)
+        if self._finish(claim, calendar, changes, now):
+            done.synced += 1
+
+    def _client(self, claim: _Claim) -> GoogleCalendar | None:
+        with self.db.transaction() as session:
+            connection = session.get(CalendarConnection, claim.connection_id)
+            if connection is None or connection.status is not ConnectionStatus.ACTIVE:
+                return None  # disconnected meanwhile
+            return self.calendars.client(connection)
+
+    def _still_from(self, claim: _Claim) -> bool:
+        with self.db.transaction() as session:
+            connection = session.get(CalendarConnection, claim.connection_id)
+            return connection is not None and connection.sync_token == claim.sync_token
+
+    def _finish(self, claim: _Claim, calendar: GoogleCalendar, changes: Changes, now: datetime) -> bool:
+        with self.db.transaction(write_lock=True) as session:
+            connection = session.get(CalendarConnection, claim.connection_id, with_for_update=True)
+            if connection is None:
+                return False
+            self.calendars.keep_refreshed(session, connection.id, calendar)
+            if connection.sync_token != claim.sync_token:
+                return False  # another server stored a newer token
+            connection.sync_token = changes.next_sync_token
+            if connection.synced_at == claim.lease:  # else notified meanwhile: sync again
+                connection.synced_at = now
+            if changes.events:  # what is busy may have changed too
+                connection.busy_checked_at = None
+            return True
+
+    # ------------------------------------------------------------------ push channel
+
+    def _open_channel(self, calendar: GoogleCalendar, claim: _Claim) -> bool:
+        """A new channel, stored if nobody replaced the old one meanwhile; then the old one stops."""
+        setup = self.calendars.google
+        assert setup is not None
+        token = secrets.token_urlsafe(32)
+        try:
+            channel = calendar.watch(channel_id=uuid.uuid4().hex, token=token, address=setup.notifications_url,
+                                     ttl_seconds=CHANNEL_TTL_SECONDS)
+        except GoogleRejected as error:  # e.g. an address Google won't post to: polling goes on
+            log.warning("Google refused a push channel for calendar connection %s: %s", claim.connection_id, error)
+            return False
+        with self.db.transaction(write_lock=True) as session:
+            connection = session.get(CalendarConnection, claim.connection_id, with_for_update=True)
+            kept = connection is not None and connection.channel_id == claim.channel_id
+            if connection is not None and kept:
+                connection.channel_id = channel.id
+                connection.channel_resource_id = channel.resource_id
+                connection.channel_token_hash = token_hash(token)
+                connection.channel_expires_at = channel.expires_at
+        if not kept:
+            _stop(calendar, channel)
+            return False
+        if claim.old_channel is not None:
+            _stop(calendar, claim.old_channel)
+        return True
+
+    # ------------------------------------------------------------------ applying changes
+
+    def _apply(self, member_id: int, events: Sequence[CalendarEvent]) -> int:
+        with self.db.transaction() as session:
+            ours = _our_interviews(session, member_id, events)
+            waiting = _with_queued_writes(session, [interview.id for _, interview in ours])
+        applied = 0
+        for event, interview in ours:
+            if interview.id not in waiting:
+                applied += self._apply_event(event, interview)
+        return applied
+
+    def _apply_event(self, event: CalendarEvent, ours: _Ours) -> int:
+        if ours.status is not InterviewStatus.UPCOMING:
+            return 0  # canceled (a deletion we made, echoed) or already settled
+        if event.cancelled:
+            return 1 if self._act(ours, lambda: self.outcomes.cancel(ours.id, ACTOR, None, from_calendar=True)) else 0
+        applied = 0
+        if event.start is not None and (event.start, event.end) != (ours.starts_at, ours.ends_at):
+            start = event.start
+            if self._act(ours, lambda: self.changes.reschedule(
+                ours.id, ACTOR, None, starts_at=start, override_availability=True, from_calendar=True,
+            )):
+                applied += 1
+                ours = self._reload(ours.id) or ours  # answers were reset for the new time
+        for answer in event.attendees:
+            status = _RESPONSES.get(answer.response_status)
+            seat = next((s for s in ours.seats if s.email == answer.email.lower()), None)
+            if answer.organizer or status is None or seat is None or seat.status is status:
+                continue
+            if self.attendance.calendar_answer(seat.id, status, source=SOURCE):
+                applied += 1
+        return applied
+
+    @staticmethod
+    def _act(ours: _Ours, change: Callable[[], _Outcome]) -> bool:
+        """Make a change Google told of; one our rules refuse (e.g. a time in the past, or one
+        clashing with another interview of the host) is logged and left as it is."""
+        try:
+            return bool(change().changed)
+        except DomainError as error:
+            log.warning("interview %s: a change from Google Calendar was not applied: %s", ours.id, error)
+            return False
+
+    def _reload(self, interview_id: int) -> _Ours | None:
+        with self.db.transaction() as session:
+            interview = session.get(Interview, interview_id)
+            return _Ours.of(interview) if interview is not None else None
+
+
+def _channel_of(connection: CalendarConnection) -> WatchChannel | None:
+    if connection.channel_id is None or connection.channel_resource_id is None:
+        return None
+    expires = connection.channel_expires_at or datetime.min.replace(tzinfo=UTC)
+    return WatchChannel(connection.channel_id, connection.channel_resource_id, "", None, expires)
+
+
+def _stop(calendar: GoogleCalendar, channel: WatchChannel) -> None:
+    """Stop a channel we no longer use; if Google can't be told now, it expires by itself and
+    its notifications find no channel of ours."""
+    try:
+        calendar.stop(channel)
+    except (GoogleUnavailable, GoogleRejected) as error:
+        log.info("push channel %s not stopped: %s", channel.id, error)
+
+
+def _our_interviews(
+    session: Session, member_id: int, events: Sequence[CalendarEvent],
+) -> list[tuple[CalendarEvent, _Ours]]:
+    """The events that are interviews organized by this member, with those interviews. A
+    cancelled event in a list carries only its id, so events are matched by their id, and by our
+    private interview id for an event whose id we have not stored yet."""
+    mine = and_(Interview.organizer_member_id == member_id, Interview.calendar_provider == CalendarProvider.GOOGLE)
+    by_event: dict[str, Interview] = {}
+    for chunk in _chunks(list({e.id for e in events})):
+        for interview in session.scalars(
+            select(Interview).where(mine, Interview.google_event_id.in_(chunk)).options(selectinload(Interview.attendees))
+        ):
+            by_event[interview.google_event_id or ""] = interview
+    unstored = {int(e.interview_id): e.id for e in events
+                if e.id not in by_event and e.interview_id and e.interview_id.isdigit()}
+    for chunk in _chunks(list(unstored)):
+        for interview in session.scalars(
+            select(Interview).where(mine, Interview.id.in_(chunk), Interview.google_event_id.is_(None))
+            .options(selectinload(Interview.attendees))
+        ):
+            by_event[unstored[interview.id]] = interview
+    return [(e, _Ours.of(by_event[e.id])) for e in events if e.id in by_event]
+
+
+def _with_queued_writes(session: Session, interview_ids: Sequence[int]) -> set[int]:
+    waiting: set[int] = set()
+    for chunk in _chunks(list(interview_ids)):
+        waiting.update(session.scalars(
+            select(OutboxItem.interview_id).where(
+                OutboxItem.interview_id.in_(chunk),
+                OutboxItem.kind == OutboxKind.CALENDAR,
+                OutboxItem.status == OutboxStatus.PENDING,
+            )
+        ).all())
+    return waiting
+
+
+def _chunks(items: list[T]) -> Iterator[list[T]]:
+    for start in range(0, len(items), IN_CHUNK):
+        yield items[start:start + IN_CHUNK]
