@@ -11,6 +11,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.composition import build_outbox_worker
+from bot.follow_ups import FollowUps
 from bot.jobs.outbox_worker import OutboxWorker
 from bot.services import Services
 from bot.settings import Settings
@@ -31,9 +32,11 @@ def web_client(settings: Settings) -> WebClient:
     )
 
 
-def build_bolt_app(settings: Settings, services: Services, worker: OutboxWorker | None = None) -> App:
+def build_bolt_app(
+    settings: Settings, services: Services, worker: OutboxWorker | None = None, follow_ups: FollowUps | None = None,
+) -> App:
     """The Bolt app; ``worker`` delivers what an action queued while the user waits (by
-    default one built from the settings, like the background tick's)."""
+    default one built from the settings, like the background tick's), on ``follow_ups``."""
     assert settings.slack_signing_secret is not None
     app = App(
         client=web_client(settings),
@@ -41,10 +44,9 @@ def build_bolt_app(settings: Settings, services: Services, worker: OutboxWorker 
         # No network call at start: the bot's identity is fetched on the first request instead.
         token_verification_enabled=False,
         logger=logging.getLogger("interview_desk.slack"),
-        # Listeners go on working after their ack (delivering what an action caused while the
-        # person watches); Bolt's default of 5 threads would let a few slow SMTP servers delay
-        # everyone else's acknowledgements.
+        # Every request's listener starts here, and an ack waits for a free thread: the slow work
+        # after an ack (sending) goes to ``follow_ups`` instead, so these stay free to answer.
         listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="slack-listener"),
     )
-    register_all(app, services, worker or build_outbox_worker(settings, services))
+    register_all(app, services, worker or build_outbox_worker(settings, services), follow_ups or FollowUps())
     return app

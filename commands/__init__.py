@@ -12,6 +12,7 @@ from slack_bolt import App
 
 from blocks.ids import ACTION_BUTTON, ActionId
 from bot.domain import InterviewAction
+from bot.follow_ups import FollowUps
 from bot.jobs.outbox_worker import OutboxWorker
 from bot.services import Services
 from commands import (
@@ -47,8 +48,8 @@ def action_handlers() -> Mapping[InterviewAction, interview_actions.Handler]:
     return handlers
 
 
-def register_all(app: App, services: Services, worker: OutboxWorker | None = None) -> None:
-    services_context.install(app, services, worker)
+def register_all(app: App, services: Services, worker: OutboxWorker | None, follow_ups: FollowUps) -> None:
+    services_context.install(app, services, worker, follow_ups)
     listeners = errors.Listeners(app)
     for module in LISTENER_MODULES:
         module.register(listeners)

@@ -10,7 +10,6 @@ is told what changed instead (``load_for_action``, through the central error rep
 from slack_bolt import App
 
 from blocks import text
-from blocks.progress import delivery_lines
 from bot.domain import AttendeeView, InterviewAction
 from bot.services.composed_emails import EmailDraft
 from commands.interview_actions import ActionRequest, Handler
@@ -35,8 +34,7 @@ def ask_to_reschedule(request: ActionRequest) -> None:
     if not result.changed:
         request.reply(f"Already asked {names} to pick a new time.")
         return
-    states = request.deliver(result.outbox_ids)
-    request.reply("\n".join([f"Asked {names} to pick a new time.", *delivery_lines(states)]))
+    request.reply_delivered(f"Asked {names} to pick a new time.", result.outbox_ids)
 
 
 def _declined(participants: tuple[AttendeeView, ...]) -> list[AttendeeView]:

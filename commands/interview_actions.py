@@ -9,6 +9,8 @@ with an ``ActionRequest`` that knows how to answer in the place the click came f
 ``finish_submission`` is the shared end of every action modal: run the change (fast: one
 transaction), show the person what was done, then deliver the emails and posts it caused right
 away and show how that went. Bad input and refusals go next to the field; nothing is saved.
+Delivering happens after the ack on the follow-up threads (``bot.follow_ups``), never on the
+listener's: a slow mail server must not delay anyone's acknowledgement.
 """
 
 import logging
@@ -25,13 +27,13 @@ from slack_sdk.models.views import View
 from blocks.ids import ActionChoice, ActionModalState, BadValue, CallbackId
 from blocks.interview_details import interview_details_view
 from blocks.notices import message_blocks
-from blocks.progress import notice_view, outcome_view, working_view
+from blocks.progress import delivery_lines, notice_view, outcome_view, working_view
 from bot.domain import Actor, InterviewAction, SideEffectState
 from bot.services import Services
 from bot.services.errors import DomainError
 from bot.services.interview_actions import ActionResult, Seen, StaleView
 from commands.errors import user_blocks, user_message
-from commands.services_context import actor, deliver_now, services
+from commands.services_context import actor, after_ack, deliver_after_ack, services
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +94,27 @@ class ActionRequest:
         else:
             self.respond(text=message, blocks=message_blocks(message), response_type="ephemeral", replace_original=False)
 
-    def deliver(self, outbox_ids: tuple[int, ...]) -> list[SideEffectState]:
-        return deliver_now(self.context, outbox_ids)
+    def deliver(
+        self, outbox_ids: tuple[int, ...], then: Callable[[list[SideEffectState]], None] | None = None,
+    ) -> None:
+        """After the ack: deliver what the action queued, then ``then(states)``."""
+        deliver_after_ack(self.context, outbox_ids, then)
+
+    def reply_delivered(self, message: str, outbox_ids: tuple[int, ...], *, title: str = "Interview Desk") -> None:
+        """Answer with ``message`` and how its side effects went, once delivered.
+
+        A modal opens now, saying they are on their way (its trigger lasts 3 seconds), and is
+        updated; an ephemeral reply can wait for the outcome.
+        """
+        if self.view or not self.respond.response_url:
+            opened = self.open_modal(working_view(title, message, pending=len(outbox_ids)))
+            self.deliver(outbox_ids, lambda states: _update(self.context, opened.get("id"), outcome_view(title, message, states)))
+        else:
+            self.deliver(outbox_ids, lambda states: self.reply("\n".join([message, *delivery_lines(states)])))
+
+    def after_ack(self, work: Callable[[], None]) -> None:
+        """Run ``work`` on the follow-up threads (a view refresh, say), not the listener's."""
+        after_ack(self.context, work)
 
 
 Handler = Callable[[ActionRequest], None]
@@ -162,16 +183,21 @@ def finish_submission(
             ack(response_action="errors", errors={block: error.message[:2000]})
         return None
     message = done(result)
+    details_view_id = modal_state(view).details_view_id
+
+    def show_outcome(states: list[SideEffectState]) -> None:
+        if result.outbox_ids:
+            _update(context, view.get("id"), outcome_view(title, message, states))
+        if details_view_id:  # the details modal underneath still shows the old state
+            details = services(context).interviews.details(result.interview.id, actor(context))
+            _update(context, details_view_id, interview_details_view(details))
+
     if not result.outbox_ids:
         ack(response_action="update", view=outcome_view(title, message))
     else:
         ack(response_action="update", view=working_view(title, message, pending=len(result.outbox_ids)))
-        states = deliver_now(context, result.outbox_ids)
-        _update(context, view.get("id"), outcome_view(title, message, states))
-    details_view_id = modal_state(view).details_view_id
-    if details_view_id:  # the details modal underneath still shows the old state
-        details = services(context).interviews.details(result.interview.id, actor(context))
-        _update(context, details_view_id, interview_details_view(details))
+    if result.outbox_ids or details_view_id:
+        deliver_after_ack(context, result.outbox_ids, show_outcome)
     return result
 
 

@@ -13,7 +13,6 @@ from slack_bolt import App
 
 from blocks import text
 from blocks.outcome_modals import already_text
-from blocks.progress import delivery_lines
 from bot.domain import InterviewAction, InterviewSummary
 from bot.services.lifecycle import LifecycleResult
 from commands.interview_actions import ActionRequest, Handler
@@ -47,11 +46,10 @@ def send_reminder(request: ActionRequest) -> None:
         else:
             request.reply(f"{_names(result.confirmed)} already confirmed attendance, so no reminder was sent.")
         return
-    states = request.deliver(result.outbox_ids)
-    lines = [f"Reminder sent to {_names(result.sent_to)}, with the link to confirm attendance.", *delivery_lines(states)]
+    message = f"Reminder sent to {_names(result.sent_to)}, with the link to confirm attendance."
     if result.confirmed:
-        lines.append(f"{_names(result.confirmed)} had confirmed already.")
-    request.reply("\n".join(lines))
+        message += f" {_names(result.confirmed)} had confirmed already."
+    request.reply_delivered(message, result.outbox_ids)
 
 
 def release_slot(request: ActionRequest) -> None:

@@ -19,7 +19,7 @@ from blocks.observer import (
     observer_room_view,
 )
 from blocks.screener_responses import screener_view
-from bot.domain import InterviewAction
+from bot.domain import InterviewAction, SideEffectState
 from bot.services.observers import BotRequestState, ObserverService
 from commands.errors import Listeners
 from commands.interview_actions import ActionRequest, Handler
@@ -66,11 +66,14 @@ def send_observer_bot(request: ActionRequest) -> None:
         return
     asked = bot_asked_text(sent.session_name, sent.starts_at, sent.meeting_url)
     opened = request.open_modal(bot_working_view(asked))
-    states = request.deliver((sent.outbox_id,))
-    try:
-        request.client.views_update(view_id=opened["id"], view=bot_outcome_view(asked, states[0] if states else None))
-    except SlackApiError:  # closed meanwhile: the card's thread tells the outcome
-        log.info("could not show the observer bot outcome in view %s", opened.get("id"), exc_info=True)
+
+    def show_outcome(states: list[SideEffectState]) -> None:
+        try:
+            request.client.views_update(view_id=opened["id"], view=bot_outcome_view(asked, states[0] if states else None))
+        except SlackApiError:  # closed meanwhile: the card's thread tells the outcome
+            log.info("could not show the observer bot outcome in view %s", opened.get("id"), exc_info=True)
+
+    request.deliver((sent.outbox_id,), show_outcome)
 
 
 def screener_responses(request: ActionRequest) -> None:

@@ -51,14 +51,19 @@ def _tell(request: ActionRequest, outcome: OutcomeResult, done: Callable[[Interv
         request.reply(_already(outcome, request.actor.slack_user_id))
         return
     request.reply(done(outcome.interview))
-    request.deliver(outcome.outbox_ids)
     view = request.view or {}
-    if view.get("callback_id") == CallbackId.INTERVIEW_DETAILS and view.get("id"):
+    refresh = view.get("callback_id") == CallbackId.INTERVIEW_DETAILS and view.get("id")
+
+    def refresh_details(_states: object) -> None:
+        if not refresh:
+            return
         details = request.services.interviews.details(request.interview_id, request.actor)
         try:
             request.client.views_update(view_id=view["id"], view=interview_details_view(details))
         except SlackApiError:  # closed meanwhile: the card shows the change
             log.info("could not refresh details view %s", view["id"], exc_info=True)
+
+    request.deliver(outcome.outbox_ids, refresh_details)
 
 
 # ---------------------------------------------------------------- clicks

@@ -1,21 +1,25 @@
-"""Middleware that puts the domain services (and the outbox worker) into every listener's context."""
+"""Middleware that puts the domain services, the outbox worker and the follow-up threads into
+every listener's context."""
 
 from collections.abc import Callable
 
 from slack_bolt import App, BoltContext
 
 from bot.domain import Actor, SideEffectState
+from bot.follow_ups import FollowUps
 from bot.jobs.outbox_worker import OutboxWorker
 from bot.services import Services
 
 SERVICES_KEY = "services"
 WORKER_KEY = "outbox_worker"
+FOLLOW_UPS_KEY = "follow_ups"
 
 
-def install(app: App, services: Services, worker: OutboxWorker | None = None) -> None:
+def install(app: App, services: Services, worker: OutboxWorker | None, follow_ups: FollowUps) -> None:
     def inject(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 (Bolt's name)
         context[SERVICES_KEY] = services
         context[WORKER_KEY] = worker
+        context[FOLLOW_UPS_KEY] = follow_ups
         next()
 
     app.use(inject)
@@ -25,13 +29,26 @@ def services(context: BoltContext) -> Services:
     return context[SERVICES_KEY]
 
 
-def deliver_now(context: BoltContext, outbox_ids: tuple[int, ...]) -> list[SideEffectState]:
-    """Deliver what an action just queued, so the person sees the outcome (the tick would,
-    within seconds, on any server). Without a worker, report them as queued."""
-    worker: OutboxWorker | None = context.get(WORKER_KEY)
-    if worker is None or not outbox_ids:
-        return []
-    return worker.deliver_now(outbox_ids)
+def after_ack(context: BoltContext, work: Callable[[], None]) -> None:
+    """Run ``work`` on the follow-up threads, never on the listener's (see ``bot.follow_ups``)."""
+    follow_ups: FollowUps = context[FOLLOW_UPS_KEY]
+    follow_ups.run(work)
+
+
+def deliver_after_ack(
+    context: BoltContext, outbox_ids: tuple[int, ...], then: Callable[[list[SideEffectState]], None] | None = None,
+) -> None:
+    """Deliver what an action just queued, so the person sees the outcome (the tick would, within
+    seconds, on any server), then ``then(states)``. Without a worker, they are reported queued."""
+
+    def deliver() -> None:
+        worker: OutboxWorker | None = context.get(WORKER_KEY)
+        states = worker.deliver_now(outbox_ids) if worker is not None and outbox_ids else []
+        if then is not None:
+            then(states)
+
+    if outbox_ids or then is not None:
+        after_ack(context, deliver)
 
 
 def workspace_id(context: BoltContext) -> str:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from bot.follow_ups import FollowUps
 from bot.server import create_web_app
 from bot.services import Services
 from bot.services.study_settings import SettingsForm, StudySettingsService
@@ -40,9 +41,10 @@ def people(services: Services, seeded: Seed) -> People:
 
 @pytest.fixture
 def app(settings: Settings, services: Services, people: People, fake_slack: FakeSlackAPI, db: Database) -> Iterator[RunningApp]:
-    bolt = build_bolt_app(settings, services)
+    follow_ups = FollowUps()
+    bolt = build_bolt_app(settings, services, follow_ups=follow_ups)
     with serve_in_thread(create_web_app(settings, services, bolt)) as url, httpx.Client(base_url=url, timeout=30) as http:
-        yield RunningApp(http, bolt, fake_slack, db, people, snapshot(db))
+        yield RunningApp(http, bolt, follow_ups, fake_slack, db, people, snapshot(db))
 
 
 @pytest.fixture

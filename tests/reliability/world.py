@@ -10,6 +10,7 @@ from datetime import datetime
 import httpx
 from slack_bolt import App
 
+from bot.follow_ups import FollowUps
 from storage.db import Database
 from tests.conftest import SIGNING_SECRET, berlin
 from tests.reliability import Snapshot
@@ -49,6 +50,7 @@ class RunningApp:
 
     http: httpx.Client
     bolt: App
+    follow_ups: FollowUps
     fake: FakeSlackAPI
     db: Database
     people: People
@@ -74,9 +76,10 @@ class RunningApp:
         return self.http.post("/slack/events", content=raw, headers={**signed(raw, content_type), **(headers or {})})
 
     def settle(self) -> None:
-        """Wait for every listener still running after its ack (they answer through Slack).
-        The app takes no more requests afterwards."""
+        """Wait for every listener still running after its ack, and the work they handed on (they
+        answer through Slack). The app takes no more requests afterwards."""
         self.bolt.listener_runner.listener_executor.shutdown(wait=True)
+        self.follow_ups.shutdown(wait=True)
 
 
 def signed(raw: bytes, content_type: str, *, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
