@@ -7,7 +7,7 @@ and deserves a 400. Only the fields Bolt and our listeners read are checked; the
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 
 class _Open(BaseModel):
@@ -25,39 +25,66 @@ class _Action(_Open):
     selected_option: dict[str, Any] | None = None
 
 
-class _Event(_Open):
+class _Located(_Open):
+    """Where Bolt's ``build_context`` reads who and where a request is from: the payload, and
+    the authorization, event or message it falls back to. Each field is a string, or an object
+    Bolt looks into for an ``id``."""
+
+    enterprise: str | _Open | None = None
+    enterprise_id: str | None = None
+    team: str | _Open | None = None
+    team_id: str | None = None
+    user: str | _Identified | None = None
+    user_id: str | None = None
+    channel: str | _Identified | None = None
+    channel_id: str | None = None
+    authorizations: list["_Located"] | None = None
+    event: "_Located | None" = None
+    message: "_Located | None" = None
+    previous_message: "_Located | None" = None
+    item: "_Located | None" = None
+    assistant_thread: "_Located | None" = None
+
+
+class _Event(_Located):
     type: str
 
 
-class _Envelope(_Open):
+class _View(_Open):
+    type: str  # read as soon as a view_submission is matched (payload_utils.is_workflow_step_save)
+    callback_id: str | None = None
+
+
+class _Envelope(_Located):
     type: str | None = None
     command: str | None = None
     text: str | None = None
-    user_id: str | None = None
-    team_id: str | None = None
-    channel_id: str | None = None
     response_url: str | None = None
+    # No null: Bolt takes its length whenever the key is there.
+    response_urls: list[_Open] = Field(default_factory=list)
     trigger_id: str | None = None
     callback_id: str | None = None
-    user: str | _Identified | None = None
-    team: str | _Open | None = None
-    channel: str | _Identified | None = None
-    view: _Open | None = None
+    view: _View | None = None
     container: _Open | None = None
-    message: _Open | None = None
     event: _Event | None = None
-    authorizations: list[_Open] | None = None
     actions: list[_Action] | None = None
 
     @model_validator(mode="after")
     def _required_by_type(self) -> "_Envelope":
-        if self.type == "block_actions" and not self.actions:
-            raise ValueError("block_actions without actions")
+        if self.type in ("block_actions", "interactive_message") and not self.actions:
+            raise ValueError(f"{self.type} without actions")
         if self.type == "event_callback" and self.event is None:
             raise ValueError("event_callback without event")
         if self.type in ("view_submission", "view_closed") and self.view is None:
             raise ValueError(f"{self.type} without view")
+        if self._is_workflow_step() and "workflow_step" not in (self.model_extra or {}):
+            raise ValueError("a workflow step without workflow_step")
         return self
+
+    def _is_workflow_step(self) -> bool:
+        """What Bolt reads ``workflow_step`` for, without looking (payload_utils.to_step)."""
+        saved = self.type == "view_submission" and self.view is not None and self.view.type == "workflow_step"
+        return saved or self.type == "workflow_step_edit"
 
 
 def problem(body: object) -> str | None:

@@ -90,11 +90,21 @@ class InterviewMoved(Conflict):
         self.seen = seen
 
 
+MAX_UNIX_DIGITS = 12  # every readable time fits; longer strings never reach int()
+# A year short of the calendar's end: the pages add an interview's length to a time they read and
+# show it in zones up to 14 hours ahead of UTC, and neither may go past year 9999.
+LATEST_UNIX_SECONDS = int(datetime(9999, 1, 1, tzinfo=UTC).timestamp())
+
+
 def seen_start(value: str | None) -> datetime | None:
-    """The time a link or form names (Unix seconds); None when absent or not a number."""
-    if not value or not value.isdigit() or len(value) > 12:
+    """The start a link or form names, in Unix seconds (the attendance links' ``at``, a waitlist
+    offer's ``start``); None when absent, not plain digits, or later than a page can show."""
+    if not value or len(value) > MAX_UNIX_DIGITS or not (value.isascii() and value.isdigit()):
         return None
-    return datetime.fromtimestamp(int(value), UTC)
+    seconds = int(value)
+    if seconds > LATEST_UNIX_SECONDS:
+        return None
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 class AttendanceService:

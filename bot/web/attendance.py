@@ -190,7 +190,8 @@ class AttendancePages:
         heading, button = _ASK[answer]
         question, moved = "Your interview:", None
         if moved_from is not None:
-            # Asked again about the new time, never answered for it without being seen.
+            # Asked again about the new time, never answered for it without being seen. The seen
+            # start is at most year 9998 (seen_start), so adding the length stays in the calendar.
             duration = attendance.ends_at - attendance.starts_at
             moved = when(moved_from.seen, moved_from.seen + duration, attendance.timezone)
             heading, button = "Your interview has moved", _MOVED_BUTTON[answer]

@@ -65,7 +65,10 @@ def parse_start(value: str | None) -> datetime:
         raise problem from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise problem
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # a moment of year 1 or 9999 whose offset takes it out of the calendar in UTC
+        raise problem from None
 
 
 def start_value(moment: datetime) -> str:

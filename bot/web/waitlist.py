@@ -8,7 +8,7 @@ booking's own locks; the next one gets the "That time was just taken" page.
 """
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.clock import Clock
 from bot.services import Services
+from bot.services.attendance import seen_start
 from bot.services.errors import Conflict, InvalidInput
 from bot.services.notifications import when
 from bot.services.portal import ParticipantPortal, PortalState
@@ -28,7 +29,6 @@ from bot.web.responses import link, read_form, redirect, render
 
 Handler = Callable[["WaitlistPages", Request, str], Awaitable[Response]]
 
-MAX_UNIX_LENGTH = 12  # seconds since 1970 stay under 12 digits for the next 30,000 years
 NEAREST = 3  # other times shown when an offered time is gone, as the booking's "just taken" page
 
 
@@ -159,9 +159,10 @@ class WaitlistPages:
 
 def parse_unix(value: str | None) -> datetime:
     """The ``start`` of an offer link: whole seconds since 1970, UTC."""
-    if not value or len(value) > MAX_UNIX_LENGTH or not (value.isascii() and value.isdigit()):
+    start = seen_start(value)
+    if start is None:
         raise InvalidInput("The time in that link could not be read. Please choose a time from the list.")
-    return datetime.fromtimestamp(int(value), UTC)
+    return start
 
 
 def _closed(state: PortalState) -> Response:

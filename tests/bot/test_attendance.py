@@ -2,7 +2,7 @@
 that the same answer again does neither, and what is refused; on both databases."""
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from bot.domain import Actor
 from bot.services import Services
 from bot.services.attendance import (
+    LATEST_UNIX_SECONDS,
     Answer,
     AttendanceService,
     InterviewGone,
@@ -255,8 +256,13 @@ def test_an_answer_for_a_time_the_interview_no_longer_has_is_refused_and_names_t
 
 def test_seen_start_reads_only_unix_seconds() -> None:
     assert seen_start(str(int(START.timestamp()))) == START
-    for bad in (None, "", "-5", "1.5", "2030-03-08T09:00Z", "9" * 13):
+    for bad in (None, "", "-5", "1.5", "2030-03-08T09:00Z", "9" * 13, "１２３"):
         assert seen_start(bad) is None
+    # Past year 9999, or so near its end that a page could not add an interview's length to it.
+    last_second = int(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC).timestamp())
+    for late in ("9" * 12, str(last_second + 1), str(last_second)):
+        assert seen_start(late) is None
+    assert seen_start(str(LATEST_UNIX_SECONDS)) == datetime(9999, 1, 1, tzinfo=UTC)
 
 
 # ---------------------------------------------------------------- the emails' links
