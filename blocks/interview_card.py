@@ -59,8 +59,10 @@ def interview_card(summary: InterviewSummary, *, study_name: str, outcome_note: 
 
 
 def card_fallback(summary: InterviewSummary, *, study_name: str) -> str:
+    """The message's notification text: mrkdwn too, so the names are escaped like the blocks'."""
     state = "canceled" if summary.status is InterviewStatus.CANCELED else "interview"
-    return f"{study_name}: {state} with {', '.join(p.name for p in summary.participants) or 'no participant'}"
+    names = ", ".join(text.escape(p.name) for p in summary.participants) or "no participant"
+    return f"{text.escape(study_name)}: {state} with {names}"
 
 
 def _actor(note: dict[str, Any], default: str = "The participant") -> str:

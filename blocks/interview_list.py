@@ -100,5 +100,5 @@ def interview_list(page: InterviewPage) -> list[Block]:
 
 
 def fallback_text(page: InterviewPage) -> str:
-    """The notification / screen-reader text that goes with the blocks."""
-    return f"{page.study.name}: {page.total} {page.tab.value} interviews"
+    """The notification / screen-reader text that goes with the blocks (mrkdwn, hence escaped)."""
+    return f"{text.escape(page.study.name)}: {page.total} {page.tab.value} interviews"

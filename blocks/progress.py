@@ -26,9 +26,7 @@ _KIND_WORDS = {
 def _recipient(state: SideEffectState) -> str:
     if not state.recipients:
         return ""
-    first = state.recipients[0]
-    name = first.split("<", 1)[0].strip().strip('"') or first
-    return f" to {text.escape(text.truncate(name, 80))}"
+    return f" to {text.escape(text.truncate(state.recipients[0], 80))}"
 
 
 def delivery_lines(states: Sequence[SideEffectState]) -> list[str]:

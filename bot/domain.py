@@ -355,7 +355,7 @@ class SideEffectState:
     kind: OutboxKind
     status: OutboxStatus
     last_error: str | None
-    recipients: tuple[str, ...]  # an email's To, for "sent to Nora"
+    recipients: tuple[str, ...]  # an email's To by name (else address), for "sent to Nora"
 
 
 @dataclass(frozen=True)

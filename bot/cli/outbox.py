@@ -7,6 +7,7 @@ import click
 
 from bot.cli.output import emit, json_option
 from bot.cli.runtime import Runtime, pass_runtime
+from bot.integrations.email import Mailbox
 from bot.services.errors import Conflict, NotFound
 from storage import outbox as queue
 from storage.enums import OutboxStatus
@@ -20,7 +21,7 @@ def _target(item: OutboxItem) -> str:
     payload = item.payload if isinstance(item.payload, dict) else {}
     to = payload.get("to")
     if isinstance(to, list):
-        return ", ".join(str(address) for address in to)
+        return ", ".join(str(Mailbox.from_json(mailbox)) for mailbox in to)
     if item.ordering_key:
         return item.ordering_key.removeprefix("slack:")
     return ""

@@ -14,8 +14,10 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
+from email.header import decode_header, make_header
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, parseaddr
 from hashlib import sha256
 from pathlib import Path
 from typing import Protocol
@@ -25,15 +27,42 @@ from bot.settings import Settings
 
 
 @dataclass(frozen=True)
+class Mailbox:
+    """A display name and an address, kept apart until the header is built: joined into one
+    string earlier, a name such as 'Eve <eve@evil.example>' could become an address of its own."""
+
+    name: str
+    address: str
+
+    def __str__(self) -> str:
+        """For people to read (a CLI listing, a modal); never for a header."""
+        return f"{self.name} <{self.address}>" if self.name else self.address
+
+    def to_json(self) -> list[str]:
+        """How the outbox stores it: ``[name, address]``."""
+        return [self.name, self.address]
+
+    @classmethod
+    def from_json(cls, value: list[str] | str) -> "Mailbox":
+        if isinstance(value, str):
+            # Rows queued before mailboxes were stored as pairs hold email.utils.formataddr
+            # strings, non-ASCII names as RFC 2047 encoded words: take them apart again.
+            name, address = parseaddr(value)
+            return cls(str(make_header(decode_header(name))), address)
+        name, address = value
+        return cls(name, address)
+
+
+@dataclass(frozen=True)
 class OutgoingEmail:
-    to: tuple[str, ...]  # "Name <addr>" or addr
+    to: tuple[Mailbox, ...]
     subject: str
     text: str
     html: str
-    sender: str  # MAIL_FROM, e.g. "Checkout redesign team <interviews@example.com>"
+    sender: Mailbox  # MAIL_FROM's address, e.g. with the name "Checkout redesign team"
     message_id: str  # stable across retries, e.g. "<outbox-42@interview-desk>"
     invite: CalendarInvite | None = None
-    reply_to: str | None = None
+    reply_to: Mailbox | None = None
 
 
 class EmailDeliveryError(Exception):
@@ -45,17 +74,18 @@ class EmailDeliveryError(Exception):
 
 
 def build_message(email: OutgoingEmail, *, date: datetime | None = None) -> EmailMessage:
-    """The MIME message for ``email``; ``date`` defaults to now."""
+    """The MIME message for ``email``; ``date`` defaults to now. An address no header can hold
+    raises a permanent ``EmailDeliveryError``."""
     if not email.to:
         raise ValueError("an email needs at least one recipient")
-    message = EmailMessage(policy=policy.SMTP)
-    message["From"] = email.sender
-    message["To"] = ", ".join(email.to)
+    message = EmailMessage(policy=policy.SMTP)  # the default policy, with SMTP's CRLF line ends
+    message["From"] = header_address(email.sender)
+    message["To"] = tuple(header_address(mailbox) for mailbox in email.to)
     message["Subject"] = email.subject
     message["Date"] = format_datetime((date or datetime.now(UTC)).astimezone(UTC))
     message["Message-ID"] = email.message_id
     if email.reply_to:
-        message["Reply-To"] = email.reply_to
+        message["Reply-To"] = header_address(email.reply_to)
     # Quoted-printable keeps non-ASCII text 7-bit clean for relays without 8BITMIME.
     message.set_content(email.text, cte="quoted-printable")
     message.add_alternative(email.html, subtype="html", cte="quoted-printable")
@@ -70,6 +100,15 @@ def build_message(email: OutgoingEmail, *, date: datetime | None = None) -> Emai
         if part is not message:  # the library repeats it on every part; only the top needs it
             del part["MIME-Version"]
     return message
+
+
+def header_address(mailbox: Mailbox) -> Address:
+    """The header's address object, which quotes or encodes the name so it stays a name."""
+    name = " ".join(mailbox.name.split())  # a line break in a name is refused by Address
+    try:
+        return Address(display_name=name, addr_spec=mailbox.address)
+    except (ValueError, IndexError) as exc:  # IndexError: an empty address
+        raise EmailDeliveryError(f"{mailbox.address!r} cannot be an email address: {exc}", temporary=False) from exc
 
 
 class Transport(Protocol):

@@ -8,7 +8,13 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 
 from blocks.interview_card import card_fallback, interview_card, thread_note, thread_note_blocks
 from bot.clock import Clock
-from bot.integrations.email import EmailDeliveryError, OutgoingEmail, Transport, build_message
+from bot.integrations.email import (
+    EmailDeliveryError,
+    Mailbox,
+    OutgoingEmail,
+    Transport,
+    build_message,
+)
 from bot.jobs.outbox_worker import DeliveryError
 from bot.services.interviews import summary
 from bot.services.notifications import invite_from_payload
@@ -23,16 +29,20 @@ class EmailDeliverer:
         self.transport = transport
 
     def deliver(self, payload: Mapping[str, Any]) -> None:
-        invite = payload.get("invite")
-        email = OutgoingEmail(
-            to=tuple(payload["to"]), subject=payload["subject"], text=payload["text"], html=payload["html"],
-            sender=payload["sender"], message_id=payload["message_id"],
-            invite=invite_from_payload(invite) if invite else None, reply_to=payload.get("reply_to"),
-        )
         try:
-            self.transport.send(build_message(email))
+            self.transport.send(build_message(_email(payload)))
         except EmailDeliveryError as error:
             raise DeliveryError(str(error), temporary=error.temporary) from error
+
+
+def _email(payload: Mapping[str, Any]) -> OutgoingEmail:
+    invite, reply_to = payload.get("invite"), payload.get("reply_to")
+    return OutgoingEmail(
+        to=tuple(Mailbox.from_json(to) for to in payload["to"]), subject=payload["subject"],
+        text=payload["text"], html=payload["html"], sender=Mailbox.from_json(payload["sender"]),
+        message_id=payload["message_id"], invite=invite_from_payload(invite) if invite else None,
+        reply_to=Mailbox.from_json(reply_to) if reply_to else None,
+    )
 
 
 # Slack answers these when a retry cannot help: the post is kept as failed, with the reason.

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.domain import SideEffectState
+from bot.integrations.email import Mailbox
 from storage import outbox
 from storage.db import Database
 from storage.enums import OutboxKind
@@ -67,8 +68,15 @@ class RetryPolicy:
 
 
 def _state(item: OutboxItem) -> SideEffectState:
+    return SideEffectState(item.id, item.kind, item.status, item.last_error, _recipient_names(item))
+
+
+def _recipient_names(item: OutboxItem) -> tuple[str, ...]:
+    """An email's recipients by name (by address when nameless); nothing for other items."""
     to = item.payload.get("to") if isinstance(item.payload, dict) else None
-    return SideEffectState(item.id, item.kind, item.status, item.last_error, tuple(to) if isinstance(to, list) else ())
+    if not isinstance(to, list):
+        return ()
+    return tuple(mailbox.name or mailbox.address for mailbox in map(Mailbox.from_json, to))
 
 
 @dataclass

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from email.utils import formataddr
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.domain import Actor, InterviewAction, InterviewSummary, available_actions
+from bot.integrations.email import Mailbox
 from bot.integrations.templates import environment, render_email
 from bot.services import validation
 from bot.services.errors import Conflict, InvalidField, InvalidInput
@@ -80,7 +80,7 @@ class ComposeForm:
     kind: InterviewAction
     subject: str
     body: str
-    reply_to: str | None  # the teammate's address replies go to, when known
+    reply_to: str | None  # the teammate's mailbox replies go to, when known, as people read it
 
 
 @dataclass(frozen=True)
@@ -174,7 +174,7 @@ class ComposedEmailService:
             body = env.get_template(f"email/{_PREFILLS[kind]}.txt.j2").render(context)
             return ComposeForm(
                 interview=summary(interview, now), study_name=interview.study.name, kind=kind,
-                subject=" ".join(subject.split()), body=_tidy(body), reply_to=_reply_to(member),
+                subject=" ".join(subject.split()), body=_tidy(body), reply_to=_readable(_reply_to(member)),
             )
 
     def preview(self, interview_id: int, actor: Actor, draft: EmailDraft, seen: Seen | None = None) -> EmailPreview:
@@ -208,7 +208,7 @@ class ComposedEmailService:
                 )
                 added |= self.notifier.queue_email(
                     session, f"email:composed:{request_id}:p{participant.id}", interview, interview.study, rendered,
-                    to=formataddr((participant.name, participant.email)), now=now, invite=None, actor=actor,
+                    to=Mailbox(participant.name, participant.email), now=now, invite=None, actor=actor,
                     timeline={"template": template, "subject": filled_subject, "to": participant.name},
                     timeline_kind=kind, reply_to=reply_to,
                 )
@@ -264,7 +264,7 @@ class ComposedEmailService:
                 code=reward.get("code"), claim_url=reward.get("claim_url"),
             )
             self.notifier.queue_email(
-                session, key, interview, interview.study, rendered, to=formataddr((participant.name, participant.email)),
+                session, key, interview, interview.study, rendered, to=Mailbox(participant.name, participant.email),
                 now=now, invite=None, actor=actor, timeline_kind=ActivityKind.INCENTIVE_SENT,
                 timeline={"to": participant.name, "amount": reward["amount"], "currency": reward["currency"]},
                 reply_to=_reply_to(_member(session, interview.study, actor)),
@@ -474,10 +474,14 @@ def _member(session: Session, study: Study, actor: Actor) -> TeamMember | None:
     return queries.team_member(session, study.team_id, actor.slack_user_id)
 
 
-def _reply_to(member: TeamMember | None) -> str | None:
+def _reply_to(member: TeamMember | None) -> Mailbox | None:
     if member is None or not member.email:
         return None
-    return formataddr((member.display_name or "", member.email))
+    return Mailbox(member.display_name or "", member.email)
+
+
+def _readable(mailbox: Mailbox | None) -> str | None:
+    return str(mailbox) if mailbox else None
 
 
 def _token(mailer: Mailer, participant: Participant) -> str:

@@ -9,7 +9,6 @@ and says who made it (``OutcomeResult.already_by``) instead of explaining a "sta
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
-from email.utils import formataddr
 from typing import Any
 
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.domain import Actor, InterviewSummary
+from bot.integrations.email import Mailbox
 from bot.integrations.templates import render_email
 from bot.services import activity, notifications, waitlist
 from bot.services.errors import Conflict, InvalidInput
@@ -248,7 +248,7 @@ class InterviewOutcomeService:
             )
             self.notifier.queue_email(
                 session, _email_key(interview, f"p{participant.id}"), interview, study, rendered,
-                to=formataddr((participant.name, seat.email)), now=now, invite=invite,
+                to=Mailbox(participant.name, seat.email), now=now, invite=invite,
                 timeline={"template": "cancellation", "to": participant.name},
             )
         for attendee in interview.attendees:
@@ -261,7 +261,7 @@ class InterviewOutcomeService:
             )
             self.notifier.queue_email(
                 session, _email_key(interview, f"a{attendee.id}"), interview, study, rendered,
-                to=formataddr((attendee.display_name, attendee.email)), now=now, invite=invite, timeline=None,
+                to=Mailbox(attendee.display_name or "", attendee.email), now=now, invite=invite, timeline=None,
             )
 
 

@@ -9,13 +9,14 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import formataddr, parseaddr
+from email.utils import parseaddr
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.domain import Actor
+from bot.integrations.email import Mailbox
 from bot.integrations.templates import RenderedEmail, render_email
 from bot.services import validation
 from bot.services.access import require_team_member
@@ -144,11 +145,7 @@ class InvitationService:
         token = self.mailer.links.token(participant.id, participant.token_nonce or "")
         key = f"email:scheduler:p{participant.id}:{participant.token_nonce}"
         rendered = self._render(study, participant.name, self.mailer.links.scheduling_url(token))
-        payload = {
-            "to": [formataddr((participant.name, participant.email))], "subject": rendered.subject,
-            "text": rendered.text, "html": rendered.html, "sender": self.mailer.from_team(study),
-            "message_id": self.mailer.message_id(key),
-        }
+        payload = self.mailer.email_payload(study, Mailbox(participant.name, participant.email), rendered, key)
         queued = outbox.enqueue(session, key=key, kind=OutboxKind.EMAIL, payload=payload, now=now)
         if queued:
             participant.invited_at = now

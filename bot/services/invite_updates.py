@@ -5,12 +5,12 @@ team in the study's; participants also get their manage and attendance links."""
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from email.utils import formataddr
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.domain import Actor
+from bot.integrations.email import Mailbox
 from bot.integrations.templates import render_email
 from bot.services.notifications import Mailer, Notifier, attendance_links, invite_for, when
 from storage.enums import AttendeeRole
@@ -53,7 +53,7 @@ class InviteUpdates:
             key = f"email:{template}:{interview.id}:a{attendee.id}:{interview.ical_sequence}"
             self.notifier.queue_email(
                 session, key, interview, study, render_email(template, **context),
-                to=formataddr((attendee.display_name, attendee.email)), now=now, invite=invite,
+                to=Mailbox(attendee.display_name or "", attendee.email), now=now, invite=invite,
                 timeline={"template": template, "to": attendee.display_name} if participant else None, actor=actor,
             )
 

@@ -13,13 +13,14 @@ the same people (``bot/jobs/calendar_deliverer.py``).
 import hashlib
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from email.utils import formataddr, parseaddr
+from email.utils import parseaddr
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bot.domain import Actor
+from bot.integrations.email import Mailbox
 from bot.integrations.ical import CalendarInvite, InviteAttendee
 from bot.integrations.templates import render_email
 from bot.services.links import LinkSigner
@@ -55,9 +56,16 @@ class Mailer:
     def sender_address(self) -> str:
         return parseaddr(self.sender)[1] or "interviews@localhost"
 
-    def from_team(self, study: Study) -> str:
+    def from_team(self, study: Study) -> Mailbox:
         """MAIL_FROM's address, with the study team's name."""
-        return formataddr((f"{study.name} team", self.sender_address))
+        return Mailbox(f"{study.name} team", self.sender_address)
+
+    def email_payload(self, study: Study, to: Mailbox, rendered: Any, key: str) -> dict[str, Any]:
+        """An outbox email's payload, mailboxes as ``[name, address]`` pairs (``Mailbox.to_json``)."""
+        return {
+            "to": [to.to_json()], "subject": rendered.subject, "text": rendered.text, "html": rendered.html,
+            "sender": self.from_team(study).to_json(), "message_id": self.message_id(key),
+        }
 
     def message_id(self, key: str) -> str:
         digest = hashlib.sha256(key.encode()).hexdigest()[:32]
@@ -214,7 +222,7 @@ class Notifier:
             context["previous_when"] = when(previous[0], previous[1], zone)
         key = f"email:{template}:{interview.id}:p{participant.id}:{interview.ical_sequence}"
         self.queue_email(session, key, interview, study, render_email(template, **context),
-                      to=formataddr((participant.name, participant.email)), now=now,
+                      to=Mailbox(participant.name, participant.email), now=now,
                       invite=invite_for(interview, self.mailer, method=method, now=now),
                       timeline={"template": template, "to": participant.name})
 
@@ -234,30 +242,27 @@ class Notifier:
                 rendered = render_email("host_booking_notice", **context, meeting_url=interview.conferencing_url)
             kind = "left" if left else method.lower()
             key = f"email:host_{kind}:{interview.id}:h{host.id}:{interview.ical_sequence}"
-            self.queue_email(session, key, interview, study, rendered, to=formataddr((host.display_name, host.email or "")), now=now,
+            self.queue_email(session, key, interview, study, rendered, to=Mailbox(host.display_name or "", host.email or ""), now=now,
                           invite=invite_for(interview, self.mailer, method=method, now=now), timeline=None)
 
     def queue_email(
-        self, session: Session, key: str, interview: Interview, study: Study, rendered: Any, *, to: str, now: datetime,
+        self, session: Session, key: str, interview: Interview, study: Study, rendered: Any, *, to: Mailbox, now: datetime,
         invite: CalendarInvite | None, timeline: dict[str, Any] | None, actor: Actor | None = None,
-        timeline_kind: ActivityKind = ActivityKind.EMAIL_SENT, reply_to: str | None = None,
+        timeline_kind: ActivityKind = ActivityKind.EMAIL_SENT, reply_to: Mailbox | None = None,
     ) -> bool:
         """Queue one email about ``interview`` (once per ``key``); True if it was new.
 
         ``timeline``: the details of the activity event written when it has been sent, by
         ``actor`` (the system when None).
         """
-        payload: dict[str, Any] = {
-            "to": [to], "subject": rendered.subject, "text": rendered.text, "html": rendered.html,
-            "sender": self.mailer.from_team(study), "message_id": self.mailer.message_id(key),
-        }
+        payload = self.mailer.email_payload(study, to, rendered, key)
         if invite is not None and interview.calendar_provider is CalendarProvider.GOOGLE:
             self.calendar_write(session, interview, now)  # Google invites them instead
             invite = None
         if invite is not None:
             payload["invite"] = _invite_payload(invite)
         if reply_to:
-            payload["reply_to"] = reply_to
+            payload["reply_to"] = reply_to.to_json()
         if timeline is not None:
             payload["timeline"] = {"kind": timeline_kind.value, "details": timeline}
             if actor is not None:

@@ -15,13 +15,13 @@ own, and the tick drops any reminder still waiting for a time the interview no l
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import formataddr
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.clock import Clock
 from bot.domain import Actor
+from bot.integrations.email import Mailbox
 from bot.integrations.templates import render_email
 from bot.services.errors import Conflict
 from bot.services.interview_actions import ActionResult, Seen, load_for_action, result
@@ -174,7 +174,7 @@ class ReminderService:
                 unconfirmed=_names(p for p in people if p.attendance_confirmed_at is None),
             )
         return self.notifier.queue_email(
-            session, key, interview, study, rendered, to=formataddr((attendee.display_name, attendee.email or "")),
+            session, key, interview, study, rendered, to=Mailbox(attendee.display_name or "", attendee.email or ""),
             now=now, invite=None, timeline=timeline, timeline_kind=ActivityKind.REMINDER_SENT, actor=actor,
         )
 

@@ -15,13 +15,13 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import formataddr
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
+from bot.integrations.email import Mailbox
 from bot.integrations.templates import render_email
 from bot.services import portal, screener
 from bot.services.errors import Conflict, NotAllowed
@@ -165,11 +165,7 @@ def _queue_offer(
         waitlist_url=waitlist_url(mailer, token) if participant.wants_openings_at is not None else None,
     )
     key = f"opening:{interview.id}:{start}:{participant.id}"
-    payload = {
-        "to": [formataddr((participant.name, participant.email))], "subject": rendered.subject,
-        "text": rendered.text, "html": rendered.html, "sender": mailer.from_team(study),
-        "message_id": mailer.message_id(key),
-    }
+    payload = mailer.email_payload(study, Mailbox(participant.name, participant.email), rendered, key)
     # Not tied to the canceled interview: nothing that settles its own emails touches these.
     return int(outbox.enqueue(session, key=key, kind=OutboxKind.EMAIL, payload=payload, now=now))
 

@@ -1,5 +1,6 @@
 """`services.booking.book`: what a booking writes, and every reason it is refused."""
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from bot.domain import Actor, BookingResult
 from bot.services import Services
+from bot.services.access import FOREIGN_REFUSAL
 from bot.services.errors import (
     Conflict,
     DomainError,
@@ -430,11 +432,20 @@ def test_group_slot_is_per_host_and_per_start_time(db: Database, services: Servi
 
 @pytest.mark.parametrize(
     "actor",
-    [Actor.slack_user(WORKSPACE, OUTSIDER), Actor.slack_user("T0OTHER", ADA), Actor(ActorKind.MEMBER, slack_workspace_id=WORKSPACE)],
-    ids=["outsider", "member-from-another-workspace", "no-user-id"],
+    [Actor.slack_user(WORKSPACE, OUTSIDER), Actor(ActorKind.MEMBER, slack_workspace_id=WORKSPACE)],
+    ids=["outsider", "no-user-id"],
 )
 def test_booking_by_someone_outside_the_team_is_not_allowed(
     db: Database, services: Services, seeded: Seed, actor: Actor
 ) -> None:
     with refused(db, NotAllowed, match="Only the research team of \\*Checkout redesign\\*"):
+        book(services, seeded, berlin(6, 10), actor=actor)
+
+
+@pytest.mark.parametrize("actor", [Actor.slack_user("T0OTHER", ADA), Actor.slack_user("T0OTHER", OUTSIDER)],
+                         ids=["member-id-from-another-workspace", "outsider-of-another-workspace"])
+def test_someone_of_another_workspace_is_refused_without_the_studys_name(
+    db: Database, services: Services, seeded: Seed, actor: Actor
+) -> None:
+    with refused(db, NotAllowed, match=f"^{re.escape(FOREIGN_REFUSAL)}$"):  # no study, no team id
         book(services, seeded, berlin(6, 10), actor=actor)

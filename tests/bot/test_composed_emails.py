@@ -117,10 +117,10 @@ def test_send_queues_one_plain_email_with_placeholders_filled_and_reply_to_the_t
     assert result.changed and len(result.outbox_ids) == 1
     [item] = _emails(db, interview_id)
     payload = item.payload
-    assert payload["to"] == ["Nora Quist <nora@example.com>"]
+    assert payload["to"] == [["Nora Quist", "nora@example.com"]]
     assert payload["subject"] == "Hello Nora Quist"
-    assert payload["sender"] == "Checkout redesign team <interviews@example.com>"
-    assert payload["reply_to"] == "Ada Lovelace <ada@example.com>"
+    assert payload["sender"] == ["Checkout redesign team", "interviews@example.com"]
+    assert payload["reply_to"] == ["Ada Lovelace", "ada@example.com"]
     assert "invite" not in payload
     text = payload["text"]
     assert "Hi Nora Quist," in text and f"Your Checkout redesign interview: {NORA_WHEN}" in text
@@ -184,10 +184,10 @@ def test_group_slot_emails_each_chosen_participant_their_own_copy(
     nora, otto = _participant_id(db, "nora@example.com"), _participant_id(db, "otto@example.com")
 
     composed.send(interview_id, ADA_ACTOR, _draft(recipients=(otto, nora)), request_id="V1")
-    sent = {tuple(i.payload["to"]): i.payload["text"] for i in _emails(db, interview_id)}
+    sent = {tuple(map(tuple, i.payload["to"])): i.payload["text"] for i in _emails(db, interview_id)}
     assert sent == {
-        ("Otto Berg <otto@example.com>",): f"Hi Otto Berg, see you {NORA_WHEN}.\n",
-        ("Nora Quist <nora@example.com>",): f"Hi Nora Quist, see you {NORA_WHEN}.\n",
+        (("Otto Berg", "otto@example.com"),): f"Hi Otto Berg, see you {NORA_WHEN}.\n",
+        (("Nora Quist", "nora@example.com"),): f"Hi Nora Quist, see you {NORA_WHEN}.\n",
     }
     with pytest.raises(InvalidField) as none:
         composed.send(interview_id, ADA_ACTOR, _draft(recipients=()), request_id="V2")
@@ -387,7 +387,7 @@ def test_group_incentive_goes_to_the_chosen_participant_only(composed: ComposedE
     composed.send_incentive(interview_id, ADA_ACTOR, _incentive(participant_id=otto), request_id="V1")
 
     [email] = _emails(db, interview_id)
-    assert email.payload["to"] == ["Otto Berg <otto@example.com>"]
+    assert email.payload["to"] == [["Otto Berg", "otto@example.com"]]
     form = composed.incentive_form(interview_id, ADA_ACTOR)
     assert [(s.participant_id, s.name) for s in form.sent] == [(otto, "Otto Berg")]
     assert clock() - timedelta(seconds=1) < form.sent[0].sent_at <= clock()

@@ -203,7 +203,7 @@ def test_two_submits_at_once_move_it_once(
 
     assert outcomes == [False, True]
     emails = [i for i in _outbox(db, interview_id) if i.id not in before and i.kind is OutboxKind.EMAIL]
-    assert sorted(i.payload["to"][0] for i in emails) == ["Ada <ada@example.com>", "Nora Quist <nora@example.com>"]
+    assert sorted(i.payload["to"][0] for i in emails) == [["Ada", "ada@example.com"], ["Nora Quist", "nora@example.com"]]
     assert _interview(db, interview_id).ical_sequence == 1
 
 

@@ -263,7 +263,7 @@ def test_cancelling_a_group_slot_cancels_it_for_everyone(outcomes: InterviewOutc
     assert done.interview.status is InterviewStatus.CANCELED and _interview(db, interview_id).outcome_note is None
     assert set(_statuses(db).values()) == {ParticipantStatus.CANCELED_INTERVIEW}
     to = sorted(i.payload["to"][0] for i in _outbox(db, interview_id) if i.idempotency_key.startswith("email:team_cancel:"))
-    assert to == ["Nora Quist <nora@example.com>", "Otto Berg <otto@example.com>"]
+    assert to == [["Nora Quist", "nora@example.com"], ["Otto Berg", "otto@example.com"]]
 
 
 def test_an_interview_that_ended_without_an_outcome_can_still_be_canceled(outcomes: InterviewOutcomeService, services: Services, seeded: Seed, clock: MovableClock) -> None:

@@ -78,7 +78,7 @@ def offered_to(services: Services) -> list[str]:
         rows = session.scalars(
             select(OutboxItem).where(OutboxItem.idempotency_key.like("opening:%")).order_by(OutboxItem.id)
         ).all()
-        return [re.sub(r".*<(.*)>", r"\1", row.payload["to"][0]) for row in rows]
+        return [row.payload["to"][0][1] for row in rows]  # each recipient is [name, address]
 
 
 def offer_keys(services: Services) -> list[str]:

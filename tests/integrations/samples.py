@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.integrations.email import OutgoingEmail
+from bot.integrations.email import Mailbox, OutgoingEmail
 from bot.integrations.ical import CalendarInvite, InviteAttendee
 from bot.integrations.templates import render_email
 
@@ -13,8 +13,8 @@ END = datetime(2030, 3, 5, 9, 45, tzinfo=UTC)
 STAMP = datetime(2030, 3, 1, 8, 30, tzinfo=UTC)
 WHEN = "Tue 5 March 2030, 10:00–10:45 (Europe/Berlin)"
 MEETING_URL = "https://meet.example.com/abc-defg-hij"
-SENDER = "Checkout redesign team <interviews@example.com>"
-PARTICIPANT = "Zoë Ångström <zoe@example.com>"
+SENDER = Mailbox("Checkout redesign team", "interviews@example.com")
+PARTICIPANT = Mailbox("Zoë Ångström", "zoe@example.com")
 
 REQUEST = CalendarInvite(
     uid="interview-42@interview-desk",
@@ -181,5 +181,5 @@ def confirmation_email(
         sender=SENDER,
         message_id=message_id,
         invite=invite,
-        reply_to="Ada Lovelace <ada@example.com>",
+        reply_to=Mailbox("Ada Lovelace", "ada@example.com"),
     )

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
+from email.utils import formataddr
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from icalendar import Calendar
 from bot.integrations.email import (
     EmailDeliveryError,
     FileTransport,
+    Mailbox,
     OutgoingEmail,
     SmtpTransport,
     build_message,
@@ -21,7 +23,7 @@ from bot.integrations.email import (
 )
 from bot.integrations.ical import render_ics
 from bot.settings import Settings
-from tests.integrations.samples import CANCEL, REQUEST, SENDER, START, confirmation_email
+from tests.integrations.samples import CANCEL, REQUEST, START, confirmation_email
 from tests.support.smtp_servers import (
     HOST,
     PASSWORD,
@@ -87,7 +89,7 @@ def test_headers() -> None:
     sent = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
     message = parse(build_message(confirmation_email(), date=sent).as_bytes())
 
-    assert message["From"] == SENDER
+    assert message["From"] == "Checkout redesign team <interviews@example.com>"
     assert message["To"] == "Zoë Ångström <zoe@example.com>"
     assert message["Subject"] == (
         "You're booked: Checkout redesign, Tue 5 March 2030, 10:00–10:45 (Europe/Berlin)"
@@ -100,6 +102,42 @@ def test_headers() -> None:
 
     no_reply_to = build_message(replace(confirmation_email(), reply_to=None))
     assert "Reply-To" not in no_reply_to
+
+
+@pytest.mark.parametrize("name", ["Nora <eve@evil.example> Quist ö", "Eve, eve@evil.example", 'Nora "Q" <x@y>'])
+def test_a_name_with_address_characters_stays_a_name(name: str) -> None:
+    mailbox = Mailbox(name, "nq@example.com")
+    sender = Mailbox(f"{name} team", "interviews@example.com")
+    message = parse(build_message(replace(confirmation_email(), to=(mailbox,), sender=sender, reply_to=mailbox)).as_bytes())
+
+    expected = {"To": mailbox, "From": sender, "Reply-To": mailbox}
+    for header, want in expected.items():
+        assert [Mailbox(a.display_name, a.addr_spec) for a in message[header].addresses] == [want], header
+
+
+def test_a_line_break_in_a_name_is_a_space() -> None:
+    message = build_message(replace(confirmation_email(), to=(Mailbox("Nora\r\nBcc: eve@evil.example", "nq@example.com"),)))
+    assert [(a.display_name, a.addr_spec) for a in message["To"].addresses] == [("Nora Bcc: eve@evil.example", "nq@example.com")]
+    assert "Bcc" not in message
+
+
+@pytest.mark.parametrize("address", ["", "not an address", "a@example.com, b@example.com"])
+def test_an_address_no_header_can_hold_fails_for_good(address: str) -> None:
+    with pytest.raises(EmailDeliveryError, match="cannot be an email address") as caught:
+        build_message(replace(confirmation_email(), to=(Mailbox("Nora", address),)))
+    assert caught.value.temporary is False
+
+
+def test_a_mailbox_is_stored_as_a_name_address_pair() -> None:
+    mailbox = Mailbox("Nora <eve@evil.example> Quist ö", "nq@example.com")
+    assert mailbox.to_json() == ["Nora <eve@evil.example> Quist ö", "nq@example.com"]
+    assert Mailbox.from_json(mailbox.to_json()) == mailbox
+
+
+@pytest.mark.parametrize("name", ["Nora <eve@evil.example> Quist ö", "Quist, Nora", "Zoë Ångström", "Nora", ""])
+def test_outbox_rows_queued_before_the_pairs_still_read(name: str) -> None:
+    """Older rows hold email.utils.formataddr strings."""
+    assert Mailbox.from_json(formataddr((name, "nq@example.com"))) == Mailbox(name, "nq@example.com")
 
 
 def test_the_wire_format_is_seven_bit() -> None:
@@ -211,7 +249,7 @@ def test_550_is_permanent(rejecting_smtp_server: SmtpServer) -> None:
 
 def test_a_partly_refused_message_is_not_retried(start_smtp: Callable[..., SmtpServer]) -> None:
     server = start_smtp(RejectingHandler(unknown=("gone@example.com",)))
-    two = replace(confirmation_email(), to=("zoe@example.com", "gone@example.com"))
+    two = replace(confirmation_email(), to=(Mailbox("", "zoe@example.com"), Mailbox("", "gone@example.com")))
     with pytest.raises(EmailDeliveryError, match="gone@example.com") as caught:
         plain(server).send(build_message(two))
     assert caught.value.temporary is False  # Zoë has it: a retry would send it twice

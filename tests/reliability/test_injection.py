@@ -96,14 +96,6 @@ def mrkdwn_texts(node: Any, *, top: bool = True) -> list[str]:
     return found
 
 
-def fallbacks_failing_today(params: dict[str, Any]) -> bool:
-    """The messages whose top-level ``text`` is not escaped today (see the xfail test below):
-    the channel card's and the interview list's notification text."""
-    card = "thread_ts" not in params and params.get("channel") == CHANNEL
-    listing = str(params.get("text", "")).endswith(("upcoming interviews", "past interviews"))
-    return card or listing
-
-
 ALLOWED_CONTROLS = [
     re.compile(r"^!date\^\d+\^[^|<>]*\|[^<>]*$"),  # a time in each reader's zone
     re.compile(r"^@U0(ADA|BO)$"),  # the team's own members
@@ -240,7 +232,7 @@ def test_what_people_type_is_escaped_in_slack_pages_and_emails(
 
     # ------------------------------------------------------------ Slack: only the app's controls
     sent = [c.params for c in app.fake.calls if c.method not in ("auth.test",)]
-    texts = [t for params in sent + acks for t in mrkdwn_texts(params, top=not fallbacks_failing_today(params))]
+    texts = [t for params in sent + acks for t in mrkdwn_texts(params)]
     found = {text[:120]: foreign_controls(text) for text in texts if foreign_controls(text)}
     assert found == {}
     everything = "\n".join(texts)
@@ -264,7 +256,7 @@ def test_what_people_type_is_escaped_in_slack_pages_and_emails(
 
     # ------------------------------------------------------------ emails: HTML inert, text verbatim
     received = messages(smtp_server)
-    # Who received them (the headers' addresses are another matter: see the xfail test below).
+    # Who received them (the headers' addresses: see the test below).
     assert {to for r in smtp_server.handler.received for to in r.rcpt_tos} >= {"mallory@example.com", "ada@example.com"}
     compared = 0
     for message in received:
@@ -282,14 +274,6 @@ def test_what_people_type_is_escaped_in_slack_pages_and_emails(
     assert "alert('reason')" in host_mail  # the reason reached the host, as text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "The notification text that goes with the blocks is mrkdwn too, and two builders put names in "
-    "it unescaped: blocks/interview_card.py:card_fallback (the `text` of the channel card's "
-    "chat.postMessage/chat.update: the study's and the participants' names) and "
-    "blocks/interview_list.py:fallback_text (the study's name, in /interviews' answer). A "
-    "participant named '<!channel>' makes the card's text mention the whole study channel. Fix: "
-    "text.escape() each name there, as the blocks do."
-))
 def test_the_notification_text_of_cards_and_lists_is_escaped(
     app: RunningApp, services: Services, seeded: Seed, settings: Settings,
 ) -> None:
@@ -308,15 +292,6 @@ def test_the_notification_text_of_cards_and_lists_is_escaped(
     assert {where: foreign_controls(text) for where, text in fallbacks.items()} == {"card": [], "list": []}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/services/notifications.py formats recipients with email.utils.formataddr, and "
-    "bot/integrations/email.py:build_message sets message['To'] = ', '.join(...) from those "
-    "strings. A display name with non-ASCII text becomes an RFC 2047 encoded word, which the "
-    "header parser decodes back, so '<', '>', ',' and '@' in the name end up unquoted: the To "
-    "header of a participant named 'Nora <eve@evil.example> Quist ö' names eve@evil.example (the "
-    "SMTP envelope is right, so a reply goes astray), and the same for From with such a study "
-    "name. Fix: carry (name, address) and set headers with email.headerregistry.Address."
-))
 def test_names_with_address_characters_leave_the_headers_addresses_alone(
     services: Services, seeded: Seed, settings: Settings, smtp_server: SmtpServer,
 ) -> None:
