@@ -6,6 +6,7 @@ import pytest
 
 from bot.domain import Actor, InterviewPage, ListTab
 from bot.services import Services
+from bot.services.access import FOREIGN_REFUSAL
 from bot.services.errors import InvalidInput, NotAllowed, NotFound
 from bot.services.interviews import NoStudyHere
 from storage.db import Database
@@ -130,17 +131,23 @@ def test_the_same_channel_id_in_another_workspace_has_no_study(services: Service
         )
 
 
-@pytest.mark.parametrize(
-    "actor",
-    [Actor.slack_user(WORKSPACE, OUTSIDER), Actor(ActorKind.PARTICIPANT, name="Nora Quist")],
-    ids=["outsider", "participant"],
-)
-def test_list_page_refuses_people_outside_the_team(services: Services, seeded: Seed, actor: Actor) -> None:
+def test_list_page_refuses_people_outside_the_team(services: Services, seeded: Seed) -> None:
+    """A teammate-to-be in the study's workspace is told whom to ask."""
     book_nora(services, seeded)
     with pytest.raises(NotAllowed) as raised:
-        services.interviews.list_page(actor=actor, tab=ListTab.UPCOMING, workspace_id=WORKSPACE, channel_id=CHANNEL)
+        services.interviews.list_page(actor=Actor.slack_user(WORKSPACE, OUTSIDER), tab=ListTab.UPCOMING,
+                                      workspace_id=WORKSPACE, channel_id=CHANNEL)
     assert "Only the research team of *Checkout redesign*" in raised.value.message
     assert f"team add-member {seeded.team_id}" in raised.value.message
+
+
+def test_list_page_refuses_a_participant_naming_nothing(services: Services, seeded: Seed) -> None:
+    """Someone who is not a Slack user of the study's workspace learns nothing about it."""
+    book_nora(services, seeded)
+    with pytest.raises(NotAllowed) as raised:
+        services.interviews.list_page(actor=Actor(ActorKind.PARTICIPANT, name="Nora Quist"), tab=ListTab.UPCOMING,
+                                      workspace_id=WORKSPACE, channel_id=CHANNEL)
+    assert raised.value.message == FOREIGN_REFUSAL
 
 
 def test_list_page_refuses_a_member_calling_from_another_workspace(services: Services, seeded: Seed) -> None:
@@ -209,9 +216,12 @@ def test_details_of_a_missing_interview(services: Services, seeded: Seed) -> Non
 
 
 @pytest.mark.parametrize(
-    "actor", [Actor.slack_user(WORKSPACE, OUTSIDER), Actor.slack_user("T0OTHER", ADA)], ids=["outsider", "other-workspace"]
+    ("actor", "names_the_study"),
+    [(Actor.slack_user(WORKSPACE, OUTSIDER), True), (Actor.slack_user("T0OTHER", ADA), False)],
+    ids=["outsider", "other-workspace"],
 )
-def test_details_refuse_people_outside_the_team(services: Services, seeded: Seed, actor: Actor) -> None:
+def test_details_refuse_people_outside_the_team(services: Services, seeded: Seed, actor: Actor, names_the_study: bool) -> None:
     interview_id = book_nora(services, seeded)
-    with pytest.raises(NotAllowed, match="Checkout redesign"):
+    with pytest.raises(NotAllowed) as raised:
         services.interviews.details(interview_id, actor)
+    assert ("Checkout redesign" in raised.value.message) is names_the_study
