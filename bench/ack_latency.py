@@ -41,6 +41,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shutil
 import statistics
 import tempfile
@@ -54,6 +55,7 @@ from functools import partial
 from itertools import count, cycle
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 from sqlalchemy import func, or_, select
@@ -73,6 +75,8 @@ from storage.models import OutboxItem
 from tests.support import slack_requests
 from tests.support.fake_notetaker import FakeNotetaker
 from tests.support.fake_slack import RESPONSE_URL_METHOD, FakeSlackAPI
+
+RESPONSE_NAME = re.compile(r"/response/(bench\d+)")  # a request's own response_url, in its body
 from tests.support.live_server import free_port
 
 SIGNING_SECRET = "bench-signing-secret"
@@ -106,6 +110,8 @@ class Row:
     statuses: Counter[str]
     as_meant: int
     drained_s: float
+    answers_ms: list[float] = field(default_factory=list)
+    """From sending to the answer's post to the request's response_url, where there is one."""
 
     @property
     def p50(self) -> float:
@@ -125,6 +131,13 @@ class Sent:
     latencies_ms: list[float] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     bodies: list[bytes] = field(default_factory=list)
+    sent_at: dict[str, float] = field(default_factory=dict)
+    """Wall-clock send time by the request's response_url name (each request has its own)."""
+
+    def answers_ms(self, slack: FakeSlackAPI) -> list[float]:
+        """How long each request's answer through its response_url took to reach Slack."""
+        return [(call.at - self.sent_at[name]) * 1000 for call in slack.calls_to(RESPONSE_URL_METHOD)
+                if (name := call.params.get("_name")) in self.sent_at]
 
 
 @dataclass
@@ -171,6 +184,8 @@ async def _send(url: str, bodies: Iterator[Callable[[], str]], total: int, concu
             async with gate:
                 body = make()
                 headers = slack_requests.sign(body, SIGNING_SECRET)
+                if answered_at := RESPONSE_NAME.search(unquote(body)):
+                    sent.sent_at[answered_at[1]] = time.time()
                 started = time.perf_counter()
                 try:
                     response = await client.post("/slack/events", content=body, headers=headers)
@@ -219,7 +234,8 @@ def wait_drained(db: Database, backends: Backends) -> float:
 def _as_meant(case: Case, sent: Sent, since: float, ids: Sequence[int], db: Database, slack: FakeSlackAPI) -> int:
     match case.expect:
         case Expect.ANSWER:
-            return sum(1 for body in sent.bodies if body and "blocks" in json.loads(body))
+            return sum(1 for call in slack.calls if call.at >= since and call.method == RESPONSE_URL_METHOD
+                       and call.params.get("_name") in sent.sent_at and "blocks" in call.params)
         case Expect.MODAL:
             return sum(1 for call in slack.calls if call.at >= since and call.method in ("views.open", "views.push")
                        and _modal_of(call.params.get("view") or {}) == case.modal)
@@ -248,11 +264,13 @@ def _specs(options: Options) -> list[tuple[Case, StudySpec]]:
     ]
 
 
-def _targets(case: Case, spec: StudySpec, interviews: list[Seeded], numbers: Iterator[int], response_url: str,
+def _targets(case: Case, spec: StudySpec, interviews: list[Seeded], numbers: Iterator[int], slack: FakeSlackAPI,
              ) -> Iterator[Target]:
-    """Each request's interview: its own for a change, the pool in turn otherwise."""
+    """Each request's interview (its own for a change, the pool in turn otherwise) and its own
+    response_url, so its answer there can be timed."""
     for interview in (iter(interviews) if case.fresh else cycle(interviews)):
-        yield Target(interview, spec.channel_id, next(numbers), response_url)
+        number = next(numbers)
+        yield Target(interview, spec.channel_id, number, slack.response_url(f"bench{number}"))
 
 
 def _measure_app(options: Options, backends: Backends, workdir: Path, progress: Progress,
@@ -271,12 +289,12 @@ def _measure_app(options: Options, backends: Backends, workdir: Path, progress: 
     rows: dict[tuple[str, int], Row] = {}
     with serving(serve_command(), {**os.environ, **app_env}, url, workdir / "serve.log"):
         progress.step("warming up")
-        warm = _targets(CASES[0], specs[0][1], seeded[specs[0][1].channel_id], numbers, backends.slack.response_url("b"))
+        warm = _targets(CASES[0], specs[0][1], seeded[specs[0][1].channel_id], numbers, backends.slack)
         asyncio.run(_send(url, (partial(CASES[0].body, t) for t in warm), 30, 1))
         wait_drained(db, backends)  # the first calendar sync, with the backends still quick
         backends.set_delay(options.delay)
         for case, spec in specs:
-            targets = _targets(case, spec, seeded[spec.channel_id], numbers, backends.slack.response_url("bench"))
+            targets = _targets(case, spec, seeded[spec.channel_id], numbers, backends.slack)
             for level in options.levels:
                 progress.step(f"{case.label}, {level} concurrent")
                 batch = [next(targets) for _ in range(options.requests)]
@@ -285,7 +303,8 @@ def _measure_app(options: Options, backends: Backends, workdir: Path, progress: 
                 drained = wait_drained(db, backends)
                 ids = [t.interview.id for t in batch]
                 rows[(case.label, level)] = Row(sent.latencies_ms, sent.statuses,
-                                                _as_meant(case, sent, since, ids, db, backends.slack), drained)
+                                                _as_meant(case, sent, since, ids, db, backends.slack), drained,
+                                                sent.answers_ms(backends.slack))
         backends.set_delay(0)
     db.dispose()
     return rows
@@ -347,15 +366,15 @@ def table(options: Options, ours: dict[tuple[str, int], Row], floor: dict[tuple[
         f"({_backend(options)}, {options.requests} signed requests per row at {levels} concurrent)",
         "",
         "| request | entry | concurrent | p50 (ms) | p99 (ms) | floor p50 (ms) | floor p99 (ms) | p50 ÷ floor "
-        "| p99 ÷ floor | as meant | not 200 | drained (s) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| p99 ÷ floor | answer p50 / p99 (ms) | as meant | not 200 | drained (s) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for case in options.cases:
         for level in options.levels:
             row, base = ours[(case.label, level)], floor[(case.entry, level)]
             lines.append(
                 f"| {case.label} | {case.entry.value} | {level} | {row.p50:.1f} | {row.p99:.1f} | {base.p50:.1f} "
-                f"| {base.p99:.1f} | {row.p50 / base.p50:.1f} | {row.p99 / base.p99:.1f} "
+                f"| {base.p99:.1f} | {row.p50 / base.p50:.1f} | {row.p99 / base.p99:.1f} | {_answers(row)} "
                 f"| {row.as_meant}/{len(row.latencies_ms)} | {_not_ok(row)} | {row.drained_s:.1f} |"
             )
     lines += [
@@ -366,11 +385,19 @@ def table(options: Options, ours: dict[tuple[str, int], Row], floor: dict[tuple[
         "is a Bolt app acknowledging the same kind of request with a constant on the same Starlette + uvicorn "
         "stack (`bench/floor_app.py`), measured the same way. \"as meant\": requests whose modal, reply or change "
         "was found afterwards; \"not 200\": 404 is Bolt giving up after waiting 3 s for an acknowledgement "
-        "(Slack shows the person an error, yet the listener still runs once a thread frees up).",
+        "(Slack shows the person an error, yet the listener still runs once a thread frees up). \"answer\": "
+        "from sending to the post of the answer to the request's response_url (the list of `/interviews`, an "
+        "ephemeral reply), as the fake Slack received it.",
     ]
     if problems:
         lines.append(f"\nBlock Kit problems reported by the fake Slack: {len(problems)} (first: {problems[0]})")
     return "\n".join(lines)
+
+
+def _answers(row: Row) -> str:
+    if not row.answers_ms:
+        return ""
+    return f"{statistics.median(row.answers_ms):.0f} / {p(row.answers_ms, 99):.0f}"
 
 
 def _not_ok(row: Row) -> str:
