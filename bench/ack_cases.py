@@ -46,7 +46,7 @@ class Entry(Enum):
 class Expect(Enum):
     """What shows that a request was handled as meant (checked once the server is quiet)."""
 
-    ANSWER = "the list posted to the response_url"
+    ANSWER = "the list in the acknowledgement"
     MODAL = "a modal opened"
     REPLY = "an ephemeral reply"
     CHANGE = "the change made, its side effects queued"

@@ -8,7 +8,6 @@ configured against ``fake_google``) and ``real_time`` (``clock`` starts now rath
 
 import os
 import shutil
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from storage.migrate import upgrade
 from storage.models import Base
 from tests.support import google, slack_requests
 from tests.support.fake_google import FakeGoogle
-from tests.support.fake_slack import RESPONSE_URL_METHOD, FakeSlackAPI
+from tests.support.fake_slack import FakeSlackAPI
 from tests.support.google import BASE_URL, SECRET_KEY
 from tests.support.live_server import serve_in_thread
 from tests.support.smtp_servers import HOST as SMTP_HOST
@@ -307,23 +306,6 @@ class SlackClient:
             response_url=self.new_response_url(),
         )
         return self.post(body)
-
-    def listing(self, text: str = "", **kwargs: Any) -> dict[str, Any]:
-        """``/interviews [text]``: acknowledged empty, the answer follows through the command's
-        ``response_url``; returns what was posted there."""
-        response = self.command(text, **kwargs)
-        assert response.status_code == 200 and not response.content, response.content
-        return self.answer_at(f"r{self._responses}")
-
-    def answer_at(self, name: str, timeout: float = 5.0) -> dict[str, Any]:
-        """The first post to response_url ``name``, waited for."""
-        deadline = time.monotonic() + timeout
-        while True:
-            posted = [c.params for c in self.fake.calls_to(RESPONSE_URL_METHOD) if c.params.get("_name") == name]
-            if posted:
-                return posted[0]
-            assert time.monotonic() < deadline, f"nothing was posted to response_url {name}"
-            time.sleep(0.01)
 
     def action(self, action_id: str, *, user: str = ADA, channel: str | None = CHANNEL, team: str = WORKSPACE, **kwargs: Any) -> Any:
         body = slack_requests.block_actions(

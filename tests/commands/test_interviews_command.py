@@ -17,8 +17,10 @@ def test_lists_upcoming_interviews_soonest_first(slack: SlackClient, services: S
     later = services.booking.book(study_ref=seeded.study_id, participant_email="otto@example.com", starts_at=berlin(7, 14), host_id=ADA, actor=CLI)
     sooner = services.booking.book(study_ref=seeded.study_id, participant_email="nora@example.com", starts_at=berlin(6, 10), host_id=ADA, actor=CLI)
 
-    reply = slack.listing("")
+    response = slack.command("")
 
+    assert response.status_code == 200
+    reply = response.json()
     assert reply["response_type"] == "ephemeral"
     assert_valid_message(reply["blocks"])
     text = _texts(reply["blocks"])
@@ -60,7 +62,7 @@ def _button(blocks: list[dict[str, Any]], action_id: str) -> dict[str, Any]:
 
 def test_pages_forward_and_back_through_every_interview(slack: SlackClient, services: Services, seeded: Seed, clock: MovableClock) -> None:
     ids = _book_many(services, seeded, clock, 23)
-    first = slack.listing("")["blocks"]
+    first = slack.command("").json()["blocks"]
     assert _row_ids(first) == ids[:10]
     assert "Showing 1–10 of 23" in _texts(first)
     assert not _has_button(first, "interview_list.previous")
@@ -68,7 +70,7 @@ def test_pages_forward_and_back_through_every_interview(slack: SlackClient, serv
     blocks = first
     for clicks, expected in enumerate((ids[10:20], ids[20:]), start=1):
         slack.action("interview_list.next", value=_button(blocks, "interview_list.next")["value"])
-        reply = slack.fake.wait_for("response_url", count=clicks + 1)[-1].params  # after the list itself
+        reply = slack.fake.wait_for("response_url", count=clicks)[-1].params
         assert reply["replace_original"] is True
         blocks = reply["blocks"]
         assert _row_ids(blocks) == expected
@@ -76,7 +78,7 @@ def test_pages_forward_and_back_through_every_interview(slack: SlackClient, serv
     assert not _has_button(blocks, "interview_list.next")
 
     slack.action("interview_list.previous", value=_button(blocks, "interview_list.previous")["value"])
-    back = slack.fake.wait_for("response_url", count=4)[-1].params["blocks"]
+    back = slack.fake.wait_for("response_url", count=3)[-1].params["blocks"]
     assert _row_ids(back) == ids[10:20]
     assert "Showing 11–20 of 23" in _texts(back)
 
@@ -85,14 +87,14 @@ def test_past_tab_shows_latest_first_with_outcomes(slack: SlackClient, services:
     ids = _book_many(services, seeded, clock, 3)
     clock.advance(days=30)  # all three have ended, none marked yet
 
-    reply = slack.listing("past")
+    reply = slack.command("past").json()
 
     blocks = reply["blocks"]
     assert _row_ids(blocks) == list(reversed(ids))
     assert "Awaiting outcome" in _texts(blocks) and "Past (3)" in _texts(blocks)
     # The tab buttons switch back to Upcoming in place.
     slack.action("interview_list.show_upcoming", value=_button(blocks, "interview_list.show_upcoming")["value"])
-    upcoming = slack.fake.wait_for("response_url", count=2)[1].params["blocks"]
+    upcoming = slack.fake.wait_for("response_url")[0].params["blocks"]
     assert "No upcoming interviews" in _texts(upcoming)
 
 
@@ -105,7 +107,7 @@ def test_row_shows_attendance_marks_and_actions_menu(slack: SlackClient, service
         for attendee in session.query(Attendee).filter_by(interview_id=booked.interview_id):
             attendee.invite_status = InviteStatus.TENTATIVE if attendee.participant_id else InviteStatus.ACCEPTED
 
-    blocks = slack.listing("")["blocks"]
+    blocks = slack.command("").json()["blocks"]
 
     text = _texts(blocks)
     assert "Nora Quist (Attendance unknown)" in text
@@ -132,7 +134,7 @@ def test_unknown_subcommand_says_so_and_shows_help(slack: SlackClient) -> None:
 
 
 def test_channel_without_study_says_how_to_create_one(slack: SlackClient, seeded: Seed) -> None:
-    reply = slack.listing("", channel="C0ELSEWHERE")
+    reply = slack.command("", channel="C0ELSEWHERE").json()
     assert reply["response_type"] == "ephemeral"
     assert "This channel has no study yet" in reply["text"]
     assert "--channel C0ELSEWHERE" in reply["text"]
@@ -140,7 +142,7 @@ def test_channel_without_study_says_how_to_create_one(slack: SlackClient, seeded
 
 def test_user_outside_the_team_is_told_what_to_do(slack: SlackClient, services: Services, seeded: Seed) -> None:
     services.booking.book(study_ref=seeded.study_id, participant_email="nora@example.com", starts_at=berlin(6, 10), host_id=ADA, actor=CLI)
-    reply = slack.listing("", user=OUTSIDER)
+    reply = slack.command("", user=OUTSIDER).json()
     assert "Only the research team" in reply["text"]
     assert f"team add-member {seeded.team_id} {OUTSIDER}" in reply["text"]
     assert "Nora" not in json.dumps(reply)
@@ -148,7 +150,7 @@ def test_user_outside_the_team_is_told_what_to_do(slack: SlackClient, services: 
 
 def test_same_channel_id_in_another_workspace_is_not_this_study(slack: SlackClient, services: Services, seeded: Seed) -> None:
     services.booking.book(study_ref=seeded.study_id, participant_email="nora@example.com", starts_at=berlin(6, 10), host_id=ADA, actor=CLI)
-    reply = slack.listing("", team="T0OTHER")
+    reply = slack.command("", team="T0OTHER").json()
     assert "no study yet" in reply["text"] and "Nora" not in json.dumps(reply)
 
 
@@ -165,7 +167,7 @@ def test_a_study_name_cannot_inject_mentions(slack: SlackClient, services: Servi
 
     with db.transaction() as session:
         session.get(Study, seeded.study_id).name = "<!channel> & <@U0ADA|x>"
-    text = _texts(slack.listing("")["blocks"])
+    text = _texts(slack.command("").json()["blocks"])
     assert "<!channel>" not in text and "&lt;!channel&gt; &amp;" in text
-    outsider = slack.listing("", user=OUTSIDER)["text"]
+    outsider = slack.command("", user=OUTSIDER).json()["text"]
     assert "<!channel>" not in outsider

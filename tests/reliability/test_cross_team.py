@@ -219,8 +219,7 @@ def test_the_channels_commands_are_refused_to_another_team_in_the_same_workspace
         acks[text] = response.json()["text"] if response.content else None
     app.settle()
 
-    # Answered in the acknowledgement, or through response_url (the lists, and setup, which
-    # opens its modal first).
+    # Answered in the acknowledgement, or (setup, which opens its modal first) through response_url.
     replies = {c.params["_name"].removeprefix("cmd-"): c.params["text"] for c in app.fake.calls_to(RESPONSE_URL_METHOD)}
     answers = {text: ack if ack is not None else replies.get(text) for text, ack in acks.items()}
     assert all(answer and REFUSAL in answer for answer in answers.values()), answers

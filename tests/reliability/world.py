@@ -6,7 +6,6 @@ import hmac
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import httpx
 from slack_bolt import App
@@ -16,7 +15,7 @@ from storage.db import Database
 from tests.conftest import SIGNING_SECRET, berlin
 from tests.reliability import Snapshot
 from tests.support import slack_requests
-from tests.support.fake_slack import RESPONSE_URL_METHOD, FakeSlackAPI
+from tests.support.fake_slack import FakeSlackAPI
 from tests.web import Link
 
 NORA_STARTS = berlin(8, 10)  # Friday 8 March, three days after the clock's start
@@ -69,15 +68,6 @@ class RunningApp:
     def response_url(self) -> str:
         self.responses += 1
         return self.fake.response_url(f"reliability{self.responses}")
-
-    def answer_at(self, response_url: str, timeout: float = 5.0) -> dict[str, Any]:
-        """The first post to ``response_url`` (one of ``self.response_url()``), waited for."""
-        name = response_url.rsplit("/", 1)[1]
-        deadline = time.monotonic() + timeout
-        while not (posted := [c.params for c in self.fake.calls_to(RESPONSE_URL_METHOD) if c.params.get("_name") == name]):
-            assert time.monotonic() < deadline, f"nothing was posted to {response_url}"
-            time.sleep(0.01)
-        return posted[0]
 
     def post(self, body: str | bytes, *, content_type: str = slack_requests.FORM_CONTENT_TYPE,
              headers: dict[str, str] | None = None) -> httpx.Response:
