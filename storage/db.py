@@ -1,7 +1,8 @@
 """Engine and session handling, the same on SQLite and PostgreSQL."""
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
@@ -85,6 +86,12 @@ class Database:
     def __init__(self, url: str | URL, **engine_kwargs: Any) -> None:
         self.engine = make_engine(url, **engine_kwargs)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer. Left to SQLite, threads waiting for the write lock poll it,
+        # sleeping up to 100 ms between tries, and a newcomer can take it before them: under a
+        # burst the unlucky ones wait seconds. This process's write-locked transactions queue
+        # here instead and start the moment the previous one ends (other processes still meet
+        # at SQLite's lock).
+        self._sqlite_writers = threading.Lock() if self.backend == "sqlite" else None
 
     @property
     def url(self) -> URL:
@@ -101,7 +108,8 @@ class Database:
         ``write_lock``: on SQLite, take the database's write lock when the transaction starts,
         for check-then-write work such as booking (PostgreSQL locks the rows it checks instead).
         """
-        with self._sessions.begin() as session:
+        turn = self._sqlite_writers if write_lock and self._sqlite_writers is not None else nullcontext()
+        with turn, self._sessions.begin() as session:
             if write_lock:
                 session.connection(execution_options={WRITE_LOCK: True})
             yield session

@@ -43,6 +43,9 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # The templates ship with the package and never change while it runs: no stat of the
+        # file on every render.
+        auto_reload=False,
     )
     env.tests["given"] = _is_given
     env.tests["web_url"] = _is_web_url
