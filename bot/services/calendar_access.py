@@ -6,16 +6,24 @@ are never made inside a transaction that holds locks: callers read what they nee
 then write the outcome in a short transaction of their own.
 """
 
-from collections.abc import Collection
+import logging
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.integrations.google_calendar import GoogleApp, GoogleCalendar, Grant
+from bot.integrations.google_calendar import (
+    GoogleApp,
+    GoogleCalendar,
+    GoogleRejected,
+    GoogleUnavailable,
+    Grant,
+    GrantRevoked,
+)
 from bot.integrations.token_crypto import TokenBox, TokenUnreadable
 from storage import outbox
 from storage.db import Database
@@ -29,6 +37,17 @@ from storage.enums import (
 from storage.models import CalendarBusy, CalendarConnection, Interview, OutboxItem, TeamMember
 
 PROBLEM_LENGTH = 500
+
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Troubles(Protocol):
+    """What a background round counts of the trouble it met."""
+
+    unavailable: int
+    needs_reconnect: list[int]
 
 
 @dataclass(frozen=True)
@@ -195,6 +214,27 @@ class CalendarAccess:
                 .where(CalendarConnection.id == connection_id, stamp == held)
                 .values({stamp: previous})
             )
+
+    def answered(
+        self, ask: Callable[[], T | None], *, connection_id: int, member_id: int, release: Callable[[], None],
+        tally: "Troubles", now: datetime, doing: str,
+    ) -> T | None:
+        """``ask()`` Google about one connection a background job claimed; on trouble, None,
+        settled the one way every job does: unreachable, ``release`` the claim for another try
+        soon; the grant refused, the connection waits for the host to reconnect (asked once);
+        the request refused, the claim stands and it is tried again when it ends."""
+        try:
+            return ask()
+        except GoogleUnavailable as error:
+            log.info("calendar connection %s: %s not done: %s", connection_id, doing, error)
+            release()
+            tally.unavailable += 1
+        except (GrantRevoked, TokenUnreadable) as error:
+            if self.refused_now(connection_id, error, now):
+                tally.needs_reconnect.append(member_id)
+        except GoogleRejected as error:
+            log.warning("Google refused %s for calendar connection %s: %s", doing, connection_id, error)
+        return None
 
     def refused_now(self, connection_id: int, error: Exception, now: datetime) -> bool:
         """``refused`` in a transaction of its own, with the problem taken from Google's error."""

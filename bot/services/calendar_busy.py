@@ -37,11 +37,7 @@ from bot.clock import Clock
 from bot.integrations.google_calendar import (
     CalendarEvent,
     GoogleCalendar,
-    GoogleRejected,
-    GoogleUnavailable,
-    GrantRevoked,
 )
-from bot.integrations.token_crypto import TokenUnreadable
 from bot.services.calendar_access import CalendarAccess
 from bot.services.links import hash_token
 from storage import queries
@@ -175,24 +171,21 @@ class BusyTimes:
 
     def _refresh_one(self, claim: _Claim, now: datetime, timeout: float | None, done: BusyRefresh) -> None:
         start, end = now, now + timedelta(days=claim.horizon_days) + HORIZON_MARGIN
-        try:
+
+        def ask() -> tuple[GoogleCalendar, list[Span], list[Span]] | None:
             calendar = self._client(claim, timeout)
             if calendar is None:
-                return
+                return None
             blocks = calendar.busy(start, end)
-            free = _free_time(calendar, start, end, blocks, claim.email) if claim.free_events else []
-        except GoogleUnavailable as error:
-            log.info("busy times of calendar connection %s not refreshed: %s", claim.connection_id, error)
-            self._release(claim)
-            done.unavailable += 1
+            return calendar, blocks, _free_time(calendar, start, end, blocks, claim.email) if claim.free_events else []
+
+        answer = self.calendars.answered(  # a refusal: asked again after MAX_AGE
+            ask, connection_id=claim.connection_id, member_id=claim.member_id, release=lambda: self._release(claim),
+            tally=done, now=now, doing="refreshing busy times",
+        )
+        if answer is None:
             return
-        except (GrantRevoked, TokenUnreadable) as error:
-            if self.calendars.refused_now(claim.connection_id, error, now):
-                done.needs_reconnect.append(claim.member_id)
-            return
-        except GoogleRejected as error:  # the claim stands: asked again after MAX_AGE
-            log.warning("Google refused the busy times of calendar connection %s: %s", claim.connection_id, error)
-            return
+        calendar, blocks, free = answer
         if self._store(claim, calendar, blocks, free, start, end):
             done.refreshed += 1
 

@@ -48,11 +48,9 @@ from bot.integrations.google_calendar import (
     GoogleCalendar,
     GoogleRejected,
     GoogleUnavailable,
-    GrantRevoked,
     SyncTokenExpired,
     WatchChannel,
 )
-from bot.integrations.token_crypto import TokenUnreadable
 from bot.services.attendance import AttendanceService
 from bot.services.calendar_access import CalendarAccess
 from bot.services.errors import DomainError
@@ -252,28 +250,24 @@ class CalendarSync:
     # ------------------------------------------------------------------ one calendar
 
     def _sync(self, claim: _Claim, now: datetime, done: SyncRound) -> None:
-        try:
+        def ask() -> tuple[GoogleCalendar, Changes] | None:
             calendar = self._client(claim)
             if calendar is None:
-                return
+                return None
             if claim.renew_channel and self._open_channel(calendar, claim):
                 done.channels += 1
             try:
-                changes = calendar.changes(claim.sync_token, time_min=now - LOOK_BACK)
+                return calendar, calendar.changes(claim.sync_token, time_min=now - LOOK_BACK)
             except SyncTokenExpired:
-                changes = calendar.changes(None, time_min=now - LOOK_BACK)
-        except GoogleUnavailable as error:
-            log.info("calendar connection %s not synced: %s", claim.connection_id, error)
-            self._release(claim)
-            done.unavailable += 1
+                return calendar, calendar.changes(None, time_min=now - LOOK_BACK)
+
+        answer = self.calendars.answered(  # a refusal: the lease stands, tried again when it ends
+            ask, connection_id=claim.connection_id, member_id=claim.member_id, release=lambda: self._release(claim),
+            tally=done, now=now, doing="syncing",
+        )
+        if answer is None:
             return
-        except (GrantRevoked, TokenUnreadable) as error:
-            if self.calendars.refused_now(claim.connection_id, error, now):
-                done.needs_reconnect.append(claim.member_id)
-            return
-        except GoogleRejected as error:  # the lease stands: tried again when it ends
-            log.warning("Google refused to sync calendar connection %s: %s", claim.connection_id, error)
-            return
+        calendar, changes = answer
         if self._still_from(claim):  # else another server got further: it applies these
             done.applied += self._apply(claim.member_id, changes.events)
         if self._finish(claim, calendar, changes, now):

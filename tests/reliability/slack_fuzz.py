@@ -29,11 +29,12 @@ from blocks.email_modals import (
 )
 from blocks.email_modals import MESSAGE as INCENTIVE_MESSAGE
 from blocks.email_modals import PARTICIPANT as INCENTIVE_PARTICIPANT
-from blocks.ids import ActionId
+from blocks.ids import ActionId, CallbackId
 from blocks.invite import OPTIONS_BLOCK, OPTIONS_INPUT, PEOPLE_BLOCK, PEOPLE_INPUT
+from blocks.outcome_modals import COMPLETED_CALLBACK, WHO_PREFIX
 from blocks.outcome_modals import MESSAGE as CANCEL_MESSAGE
-from blocks.outcome_modals import WHO_PREFIX
 from blocks.study_setup import SetupBlock
+from bot.domain import InterviewAction
 
 # Text that has broken parsers and renderers before: markup, Slack controls, directionality,
 # combining marks, astral planes, NUL and separators that are not newlines.
@@ -83,6 +84,22 @@ junk: st.SearchStrategy[Any] = st.recursive(
 )
 
 Path = tuple[str | int, ...]
+
+
+# Every interview action's modal, by its callback id: what a submission of it asks to do.
+ACTION_MODALS = {
+    CallbackId.RESCHEDULE: InterviewAction.RESCHEDULE,
+    CallbackId.CHANGE_HOST: InterviewAction.CHANGE_HOST,
+    CallbackId.EDIT_DETAILS: InterviewAction.EDIT_DETAILS,
+    CallbackId.CHANGE_LIMIT: InterviewAction.CHANGE_LIMIT,
+    CallbackId.ADD_GUEST: InterviewAction.ADD_GUEST,
+    CallbackId.COMPOSE_EMAIL: InterviewAction.CUSTOM_EMAIL,
+    CallbackId.INCENTIVE_EMAIL: InterviewAction.INCENTIVE_EMAIL,
+    CallbackId.CONFIRM_INCENTIVE: InterviewAction.INCENTIVE_EMAIL,
+    CallbackId.CANCEL: InterviewAction.CANCEL,
+    CallbackId.NO_SHOW: InterviewAction.MARK_NO_SHOW,
+    COMPLETED_CALLBACK: InterviewAction.MARK_COMPLETED,
+}
 
 
 def paths(node: Any, prefix: Path = ()) -> Iterator[Path]:

@@ -25,12 +25,12 @@ from blocks.ids import (
     TimelinePosition,
     action_button_id,
 )
-from blocks.outcome_modals import COMPLETED_CALLBACK
 from bot.domain import InterviewAction
 from bot.services import Services
 from storage.enums import InterviewStatus
 from tests.conftest import ADA, CHANNEL, WORKSPACE
 from tests.reliability import assert_unchanged, snapshot
+from tests.reliability.slack_fuzz import ACTION_MODALS
 from tests.reliability.world import RunningApp
 from tests.support import slack_requests
 from tests.support.fake_slack import RESPONSE_URL_METHOD
@@ -44,20 +44,6 @@ FRIENDLY = (REFUSAL, "you're not on one here yet")
 CHANNEL_REFUSALS = (REFUSAL, "This channel has no study yet", "This form no longer matches the channel's study")
 # What the seeded team's interview would show: none of it may reach Cat or Zed.
 PRIVATE = ["Nora", "nora@example.com", "meet.example.com", "/s/"]
-
-ACTION_MODALS = {
-    CallbackId.RESCHEDULE: InterviewAction.RESCHEDULE,
-    CallbackId.CHANGE_HOST: InterviewAction.CHANGE_HOST,
-    CallbackId.EDIT_DETAILS: InterviewAction.EDIT_DETAILS,
-    CallbackId.CHANGE_LIMIT: InterviewAction.CHANGE_LIMIT,
-    CallbackId.ADD_GUEST: InterviewAction.ADD_GUEST,
-    CallbackId.COMPOSE_EMAIL: InterviewAction.CUSTOM_EMAIL,
-    CallbackId.INCENTIVE_EMAIL: InterviewAction.INCENTIVE_EMAIL,
-    CallbackId.CONFIRM_INCENTIVE: InterviewAction.INCENTIVE_EMAIL,
-    CallbackId.CANCEL: InterviewAction.CANCEL,
-    CallbackId.NO_SHOW: InterviewAction.MARK_NO_SHOW,
-    COMPLETED_CALLBACK: InterviewAction.MARK_COMPLETED,
-}
 
 
 @pytest.fixture

@@ -38,12 +38,12 @@ from blocks.ids import (
     TimelinePosition,
     action_button_id,
 )
-from blocks.outcome_modals import COMPLETED_CALLBACK
 from bot.domain import InterviewAction
 from bot.server import MAX_SLACK_BODY
 from tests.conftest import ADA, CHANNEL, OUTSIDER, WORKSPACE
 from tests.reliability import Snapshot, assert_unchanged, fuzz_settings
 from tests.reliability.slack_fuzz import (
+    ACTION_MODALS,
     form_fields,
     form_payload,
     hostile_text,
@@ -158,21 +158,6 @@ def action_payloads(app: RunningApp) -> list[dict[str, Any]]:
         stale = choice(app, action, stale=True).encode()
         payloads.append(block_action(app, action_button_id(action), stale, me, view=details_view))
     return payloads
-
-
-ACTION_MODALS = {
-    CallbackId.RESCHEDULE: InterviewAction.RESCHEDULE,
-    CallbackId.CHANGE_HOST: InterviewAction.CHANGE_HOST,
-    CallbackId.EDIT_DETAILS: InterviewAction.EDIT_DETAILS,
-    CallbackId.CHANGE_LIMIT: InterviewAction.CHANGE_LIMIT,
-    CallbackId.ADD_GUEST: InterviewAction.ADD_GUEST,
-    CallbackId.COMPOSE_EMAIL: InterviewAction.CUSTOM_EMAIL,
-    CallbackId.INCENTIVE_EMAIL: InterviewAction.INCENTIVE_EMAIL,
-    CallbackId.CONFIRM_INCENTIVE: InterviewAction.INCENTIVE_EMAIL,
-    CallbackId.CANCEL: InterviewAction.CANCEL,
-    CallbackId.NO_SHOW: InterviewAction.MARK_NO_SHOW,
-    COMPLETED_CALLBACK: InterviewAction.MARK_COMPLETED,
-}
 
 
 def submission(callback_id: str, metadata: str, sender: tuple[str, str]) -> dict[str, Any]:
