@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.integrations.google_calendar import (
+from bot.integrations.google_values import (
     GoogleRejected,
     GoogleUnavailable,
     GrantRevoked,

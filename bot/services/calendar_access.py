@@ -16,9 +16,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.integrations.google_calendar import (
-    GoogleApp,
-    GoogleCalendar,
+from bot.integrations.google_calendar import GoogleApp, GoogleCalendar
+from bot.integrations.google_values import (
     GoogleRejected,
     GoogleUnavailable,
     Grant,

@@ -34,10 +34,8 @@ from sqlalchemy import ColumnElement, Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
-from bot.integrations.google_calendar import (
-    CalendarEvent,
-    GoogleCalendar,
-)
+from bot.integrations.google_calendar import GoogleCalendar
+from bot.integrations.google_values import CalendarEvent
 from bot.services.calendar_access import CalendarAccess
 from bot.services.links import hash_token
 from storage import queries

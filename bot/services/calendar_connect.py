@@ -1,10 +1,10 @@
 """Hosts connect and disconnect their Google Calendar (Google's OAuth flow for web servers).
 
 ``/interviews connect`` offers a link to Google's consent page. Its ``state`` names the team
-member and is signed with HMAC-SHA256 under a key derived from SECRET_KEY for this purpose only.
-It expires after 15 minutes and works once: it carries a fingerprint of the member's connection
-as it was when the link was made, and storing a grant changes that fingerprint, so a second
-callback with the same state is refused. The callback exchanges the code, checks that every
+member and is signed (``consent_state.py`` makes and checks it). It expires after 15 minutes and
+works once: it carries a fingerprint of the member's connection as it was when the link was made
+(``fingerprint`` here), and storing a grant changes that fingerprint, so a second callback with
+the same state is refused. The callback exchanges the code, checks that every
 scope was granted and stores the grant sealed (``CalendarAccess.store_grant``). Disconnecting
 stops the push channel, revokes the grant at Google and deletes the connection (its busy blocks
 go with it). Google is never called inside a transaction.
@@ -14,23 +14,20 @@ one of the study in the channel where the command was typed, or else the person'
 that has a study.
 """
 
-import base64
 import hashlib
 import hmac
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.clock import Clock
 from bot.domain import Actor
-from bot.integrations.google_calendar import (
+from bot.integrations.google_values import (
     GoogleCalendarError,
     GoogleRejected,
     GoogleUnavailable,
@@ -40,6 +37,7 @@ from bot.integrations.google_calendar import (
 from bot.integrations.token_crypto import TokenUnreadable
 from bot.services.access import require_team_member
 from bot.services.calendar_access import CalendarAccess, GoogleSetup
+from bot.services.consent_state import STATE_LIFETIME, ConnectLinkInvalid, ConsentState, StateSigner
 from bot.services.errors import Conflict, DomainError, InvalidInput, NotAllowed
 from storage import outbox
 from storage.db import Database
@@ -49,17 +47,12 @@ from storage.queries import study_by_channel, team_member
 
 log = logging.getLogger(__name__)
 
-STATE_LIFETIME = timedelta(minutes=15)
-MAX_STATE_LENGTH = 200  # ours are about 80 characters; anything much longer is not ours
 # What Google's consent screen calls each scope we ask for, to name an unticked one.
 SCOPE_NAMES = {
     "https://www.googleapis.com/auth/calendar.events": "View and edit events on your calendars",
     "https://www.googleapis.com/auth/calendar.freebusy": "See your free/busy times",
 }
 
-# Fixed, public values: the key differs from every other key derived from SECRET_KEY.
-_STATE_SALT = b"interview-desk/google-oauth-state/v1"
-_STATE_INFO = b"interview-desk/google-oauth-state"
 _NO_CONNECTION = "0" * 16  # the fingerprint of a member who has no connection
 
 
@@ -72,23 +65,6 @@ class GoogleNotConfigured(DomainError):
             "email. To turn it on, an admin creates a Google OAuth client (type “Web application”, "
             "redirect URI `PUBLIC_BASE_URL/google/oauth/callback`), sets `GOOGLE_CLIENT_ID` and "
             "`GOOGLE_CLIENT_SECRET`, and restarts `interview-desk serve`."
-        )
-
-
-class ConnectLinkInvalid(InvalidInput):
-    """A ``state`` we did not sign, or for a member who is gone."""
-
-    def __init__(self, message: str = "This connection link is not valid.") -> None:
-        super().__init__(f"{message} Type `/interviews connect` in Slack for a new one.")
-
-
-class ConnectLinkExpired(DomainError):
-    """The consent link is older than 15 minutes."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "This connection link has expired: links work for 15 minutes. "
-            "Type `/interviews connect` in Slack for a new one."
         )
 
 
@@ -142,46 +118,6 @@ class GoogleRefusedCode(DomainError):
                        "your Interview Desk admin to check the Google OAuth client "
                        f"({reason or 'no reason given'}).")
         super().__init__(message)
-
-
-@dataclass(frozen=True)
-class ConsentState:
-    """What a signed ``state`` says: whose calendar, until when, and the connection it replaces."""
-
-    member_id: int
-    expires_at: int  # Unix seconds
-    fingerprint: str
-
-
-class StateSigner:
-    """Signs and checks the ``state`` parameter that travels through Google's consent page."""
-
-    def __init__(self, secret_key: bytes) -> None:
-        if not secret_key:
-            raise ValueError("the secret key is empty")
-        hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=_STATE_SALT, info=_STATE_INFO)
-        self._key = hkdf.derive(secret_key)
-
-    def sign(self, member_id: int, expires_at: datetime, fingerprint: str) -> str:
-        body = f"{member_id}.{int(expires_at.timestamp())}.{fingerprint}"
-        return f"{body}.{self._mac(body)}"
-
-    def verify(self, state: str, now: datetime) -> ConsentState:
-        """The state's content; ``ConnectLinkInvalid`` if it is not ours, ``ConnectLinkExpired``."""
-        parts = state.split(".") if len(state) <= MAX_STATE_LENGTH else []
-        if len(parts) != 4 or not parts[0].isdigit() or not parts[1].isdigit():
-            raise ConnectLinkInvalid()
-        body, mac = state.rpartition(".")[0], parts[3]
-        if not hmac.compare_digest(mac.encode(), self._mac(body).encode()):
-            raise ConnectLinkInvalid()
-        consent = ConsentState(int(parts[0]), int(parts[1]), parts[2])
-        if now.timestamp() >= consent.expires_at:
-            raise ConnectLinkExpired()
-        return consent
-
-    def _mac(self, body: str) -> str:
-        digest = hmac.new(self._key, body.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def fingerprint(connection: CalendarConnection | None) -> str:

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot.clock import Clock
-from bot.integrations.google_calendar import Attendee as GuestOfEvent
-from bot.integrations.google_calendar import CalendarEvent, EventBody, GoogleCalendar
+from bot.integrations.google_calendar import GoogleCalendar
+from bot.integrations.google_values import Attendee as GuestOfEvent
+from bot.integrations.google_values import CalendarEvent, EventBody
 from bot.services.calendar_access import CalendarAccess
 from bot.services.notifications import Notifier
 from storage.db import Database

@@ -42,10 +42,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.clock import Clock
 from bot.domain import GOOGLE_CALENDAR, Actor
-from bot.integrations.google_calendar import (
+from bot.integrations.google_calendar import GoogleCalendar
+from bot.integrations.google_values import (
     CalendarEvent,
     Changes,
-    GoogleCalendar,
     GoogleRejected,
     GoogleUnavailable,
     SyncTokenExpired,

@@ -18,14 +18,13 @@ from starlette.routing import BaseRoute, Route
 from bot.services import Services
 from bot.services.calendar_connect import (
     CalendarConnectService,
-    ConnectLinkExpired,
-    ConnectLinkInvalid,
     ConnectLinkUsed,
     GoogleDidNotAnswer,
     GoogleNotConfigured,
     GoogleRefusedCode,
     ScopesNotGranted,
 )
+from bot.services.consent_state import ConnectLinkExpired, ConnectLinkInvalid
 from bot.services.errors import DomainError
 from bot.web.responses import render
 

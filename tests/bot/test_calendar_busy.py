@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot.integrations.google_calendar import Attendee, EventBody
+from bot.integrations.google_values import Attendee, EventBody
 from bot.jobs.calendar_tick import CalendarTick
 from bot.services import Services
 from bot.services.calendar_busy import BusyTimes, subtract

@@ -12,21 +12,19 @@ from sqlalchemy import func, select, text
 
 from bot.composition import google_setup
 from bot.domain import Actor
-from bot.integrations.google_calendar import GOOGLE_SCOPES
+from bot.integrations.google_values import GOOGLE_SCOPES
 from bot.integrations.token_crypto import TokenBox, TokenUnreadable
 from bot.services import Services
 from bot.services.calendar_access import CalendarAccess
 from bot.services.calendar_connect import (
     CalendarConnectService,
-    ConnectLinkExpired,
-    ConnectLinkInvalid,
     ConnectLinkUsed,
     GoogleDidNotAnswer,
     GoogleNotConfigured,
     GoogleRefusedCode,
     ScopesNotGranted,
-    StateSigner,
 )
+from bot.services.consent_state import ConnectLinkExpired, ConnectLinkInvalid, StateSigner
 from bot.services.errors import InvalidInput, NotAllowed
 from bot.settings import Settings
 from storage.db import Database

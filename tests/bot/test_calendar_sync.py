@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.composition import build_outbox_worker, google_setup
-from bot.integrations.google_calendar import Attendee, EventBody
+from bot.integrations.google_values import Attendee, EventBody
 from bot.jobs.calendar_tick import CalendarTick
 from bot.jobs.outbox_worker import OutboxWorker
 from bot.services import Services

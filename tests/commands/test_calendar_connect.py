@@ -11,7 +11,7 @@ from blocks.book_modal import book_modal
 from bot.composition import build_outbox_worker
 from bot.domain import BookingForm
 from bot.services import Services
-from bot.services.calendar_connect import StateSigner
+from bot.services.consent_state import StateSigner
 from bot.settings import Settings
 from storage.db import Database
 from storage.enums import ConnectionStatus

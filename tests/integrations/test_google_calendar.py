@@ -15,18 +15,20 @@ import httpx
 import pytest
 
 from bot.integrations.google_calendar import (
-    GOOGLE_SCOPES,
-    Attendee,
-    EventBody,
     GoogleApp,
     GoogleCalendar,
     GoogleEndpoints,
+    event_id_for,
+)
+from bot.integrations.google_values import (
+    GOOGLE_SCOPES,
+    Attendee,
+    EventBody,
     GoogleRejected,
     GoogleUnavailable,
     Grant,
     GrantRevoked,
     SyncTokenExpired,
-    event_id_for,
 )
 from tests.support.fake_google import FakeGoogle
 

@@ -22,7 +22,7 @@ from sqlalchemy import update
 
 from bot.domain import Actor
 from bot.services import Services
-from bot.services.calendar_connect import StateSigner
+from bot.services.consent_state import StateSigner
 from bot.services.links import LinkSigner
 from storage.db import Database
 from storage.models import CalendarConnection, Participant

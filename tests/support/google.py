@@ -16,7 +16,7 @@ import httpx
 from pydantic import AnyHttpUrl, SecretStr
 from sqlalchemy import select
 
-from bot.integrations.google_calendar import GOOGLE_SCOPES, Attendee, EventBody, Grant
+from bot.integrations.google_values import GOOGLE_SCOPES, Attendee, EventBody, Grant
 from bot.jobs.calendar_tick import CalendarTick, build_calendar_tick
 from bot.services import Services
 from bot.services.calendar_access import CalendarAccess
