@@ -28,6 +28,7 @@ from blocks.ids import BadValue, CallbackId
 from blocks.progress import notice_view
 from bot.domain import Actor, AttendeeView, InterviewAction
 from bot.integrations.slack_profiles import lookup_profiles
+from bot.services import Services
 from bot.services.errors import DomainError, InvalidField
 from bot.services.interview_actions import ActionResult, Seen
 from bot.services.interview_changes import (
@@ -111,7 +112,8 @@ ACTION_HANDLERS: dict[InterviewAction, Handler] = {
 
 # ---------------------------------------------------------------- submissions
 
-Change = Callable[[InterviewChangeService, int, Actor, Seen], ActionResult]
+# The change, run by its service: ``services.changes`` or ``services.attendee_changes``.
+Change = Callable[[Services, int, Actor, Seen], ActionResult]
 
 
 def _input(view: dict[str, Any], block: ChangeBlock) -> dict[str, Any]:
@@ -130,9 +132,9 @@ def _submit(
         ack(response_action="update", view=notice_view(title, STALE))
         return
     choice = state.choice
-    service, who, seen = change_service(context), actor(context), Seen.of(choice.seen_start, choice.seen_status)
+    all_services, who, seen = services(context), actor(context), Seen.of(choice.seen_start, choice.seen_status)
     finish_submission(
-        ack, body, context, title=title, run=lambda: run(service, choice.interview_id, who, seen), done=done,
+        ack, body, context, title=title, run=lambda: run(all_services, choice.interview_id, who, seen), done=done,
         error_block=_refusal_block,
     )
 
@@ -151,7 +153,7 @@ def reschedule_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], c
     chosen = _input(view, ChangeBlock.OVERRIDE).get("selected_options") or []
     override = any(o.get("value") == OVERRIDE_AVAILABILITY for o in chosen)
     reason = _input(view, ChangeBlock.REASON).get("value")
-    _submit(ack, body, context, A.RESCHEDULE, lambda s, i, a, seen: s.reschedule(
+    _submit(ack, body, context, A.RESCHEDULE, lambda s, i, a, seen: s.changes.reschedule(
         i, a, seen, starts_at=starts_at, override_availability=override, reason=reason,
     ), _rescheduled)
 
@@ -163,14 +165,14 @@ def change_host_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], 
         return
     link = _input(view, ChangeBlock.HOST_LINK).get("value")
     _submit(ack, body, context, A.CHANGE_HOST,
-            lambda s, i, a, seen: s.change_host(i, a, seen, host_id=str(host), conferencing_url=link), _host_changed)
+            lambda s, i, a, seen: s.changes.change_host(i, a, seen, host_id=str(host), conferencing_url=link), _host_changed)
 
 
 def edit_details_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
     description = _input(view, ChangeBlock.DESCRIPTION).get("value")
     link = _input(view, ChangeBlock.LINK).get("value")
     password = _input(view, ChangeBlock.PASSWORD).get("value")
-    _submit(ack, body, context, A.EDIT_DETAILS, lambda s, i, a, seen: s.edit_details(
+    _submit(ack, body, context, A.EDIT_DETAILS, lambda s, i, a, seen: s.changes.edit_details(
         i, a, seen, description=description, conferencing_url=link, conferencing_password=password,
     ), _details_updated)
 
@@ -181,7 +183,7 @@ def change_limit_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any],
     except ValueError:
         ack(response_action="errors", errors={ChangeBlock.LIMIT: "Type a whole number, e.g. 6."})
         return
-    _submit(ack, body, context, A.CHANGE_LIMIT, lambda s, i, a, seen: s.change_limit(i, a, seen, limit=limit), _limit_changed)
+    _submit(ack, body, context, A.CHANGE_LIMIT, lambda s, i, a, seen: s.attendee_changes.change_limit(i, a, seen, limit=limit), _limit_changed)
 
 
 def add_guest_submitted(
@@ -191,7 +193,7 @@ def add_guest_submitted(
     email = (_input(view, ChangeBlock.GUEST_EMAIL).get("value") or "").strip() or None
     # Someone outside the team has no row of ours: their name and address come from Slack.
     profile = lookup_profiles(client, [user]).get(user) if user and not email else None
-    _submit(ack, body, context, A.ADD_GUEST, lambda s, i, a, seen: s.add_guest(
+    _submit(ack, body, context, A.ADD_GUEST, lambda s, i, a, seen: s.attendee_changes.add_guest(
         i, a, seen, slack_user_id=user, email=email, profile=profile,
     ), lambda result: _guest_added(result, user, email))
 

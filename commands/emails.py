@@ -36,15 +36,14 @@ from blocks.email_modals import (
 from blocks.ids import ActionModalState, BadValue, CallbackId
 from blocks.progress import notice_view
 from bot.domain import InterviewAction, InterviewSummary
-from bot.services.composed_emails import (
-    PLACEHOLDERS,
-    ComposedEmailService,
+from bot.services.composed_emails import PLACEHOLDERS, ComposedEmailService, EmailDraft
+from bot.services.errors import DomainError, InvalidField, InvalidInput
+from bot.services.incentive_emails import (
     Confirmation,
-    EmailDraft,
     IncentiveAlreadySent,
     IncentiveDraft,
+    IncentiveEmailService,
 )
-from bot.services.errors import DomainError, InvalidField, InvalidInput
 from bot.services.interview_actions import ActionResult, Seen
 from commands.errors import STALE
 from commands.interview_actions import ActionRequest, Handler, finish_submission
@@ -55,6 +54,10 @@ A = InterviewAction
 
 def composed_emails(context: BoltContext) -> ComposedEmailService:
     return services(context).composed_emails
+
+
+def incentive_emails(context: BoltContext) -> IncentiveEmailService:
+    return services(context).incentive_emails
 
 
 # ------------------------------------------------------------------ reading a modal
@@ -167,7 +170,7 @@ def compose_submitted(ack: Ack, body: dict[str, Any], context: BoltContext) -> N
 
 
 def open_incentive(request: ActionRequest) -> None:
-    form = composed_emails(request.context).incentive_form(request.interview_id, request.actor, request.seen)
+    form = incentive_emails(request.context).incentive_form(request.interview_id, request.actor, request.seen)
     request.open_modal(incentive_modal(form, private_metadata=request.modal_state(), placeholders=PLACEHOLDERS))
 
 
@@ -195,7 +198,7 @@ def incentive_submitted(ack: Ack, body: dict[str, Any], context: BoltContext) ->
             ack(response_action="errors", errors={CONFIRM: "Tick this to send another incentive, or cancel."})
             return
         confirmed = Confirmation(participant_id=ticked[0], sent_at=ticked[1])
-    service = composed_emails(context)
+    service = incentive_emails(context)
 
     def done(result: ActionResult) -> str:
         ids = (draft.participant_id,) if draft.participant_id is not None else None

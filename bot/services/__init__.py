@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from bot.clock import Clock, system_clock
 from bot.services.announcements import AnnouncementService
 from bot.services.attendance import AttendanceService
+from bot.services.attendee_changes import AttendeeChangeService
 from bot.services.booking import BookingService
 from bot.services.calendar_access import CalendarAccess, GoogleSetup
 from bot.services.calendar_busy import BusyTimes
 from bot.services.calendar_connect import CalendarConnectService
 from bot.services.composed_emails import ComposedEmailService
 from bot.services.home import HomeService
+from bot.services.incentive_emails import IncentiveEmailService
 from bot.services.interview_changes import InterviewChangeService
 from bot.services.interview_outcomes import InterviewOutcomeService
 from bot.services.interviews import InterviewService
@@ -49,8 +51,10 @@ class Services:
     screener: ScreenerService
     # The interview actions taken from Slack
     changes: InterviewChangeService
+    attendee_changes: AttendeeChangeService
     outcomes: InterviewOutcomeService
     composed_emails: ComposedEmailService
+    incentive_emails: IncentiveEmailService
     observers: ObserverService
     home: HomeService
     waitlist: WaitlistService
@@ -86,8 +90,10 @@ class Services:
             profiles=ProfileService(db),
             screener=ScreenerService(db),
             changes=InterviewChangeService(db, clock, notifier, mailer),
+            attendee_changes=AttendeeChangeService(db, clock, notifier, mailer),
             outcomes=InterviewOutcomeService(db, clock, notifier, mailer),
             composed_emails=ComposedEmailService(db, clock, notifier, mailer),
+            incentive_emails=IncentiveEmailService(db, clock, notifier, mailer),
             observers=ObserverService(db, clock),
             home=HomeService(db, clock),
             waitlist=WaitlistService(db, clock, mailer),

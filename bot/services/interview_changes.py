@@ -1,5 +1,7 @@
 """Changing an interview's time or calendar event from Slack: reschedule, change host, edit the
-details, change a group slot's participant limit, add a guest.
+details. ``InterviewChangeService.form`` also opens the modals of a group slot's participant
+limit and of adding a guest; those changes are in ``bot/services/attendee_changes.py``, which
+shares the thread notes and field checks at the end of this module.
 
 A change to the calendar event keeps the invite's UID and raises its SEQUENCE, and sends the
 updated invite to everyone on it (``bot/services/invite_updates.py``). Every method follows the shape of ``bot/services/interview_actions``:
@@ -22,7 +24,6 @@ from bot.domain import (
     Actor,
     InterviewAction,
     InterviewSummary,
-    MemberProfile,
     StudyRef,
 )
 from bot.services import activity, availability, notifications, validation
@@ -56,8 +57,6 @@ A = InterviewAction
 MAX_REASON = 1000
 MAX_DESCRIPTION = 3000
 MAX_PASSWORD = 200
-MIN_GROUP_LIMIT = 2  # a limit of 1 would turn the group slot into a one-on-one
-MAX_GROUP_LIMIT = 50  # the same bound as a study's own limit
 
 
 @dataclass(frozen=True)
@@ -157,13 +156,13 @@ class InterviewChangeService:
             session.flush()
             activity.record(session, interview, ActivityKind.RESCHEDULED, actor, now,
                             previous=f"{previous[0]:%Y-%m-%d %H:%M} UTC", reason=reason, start=starts_at.isoformat())
-            names = _participant_names(interview)
+            names = participant_names(interview)
             self.updates.send(
                 session, interview, now, actor, title="Rescheduled", previous=previous, reason=reason,
-                change=lambda a: ("The research team moved your interview to a new time." if _is_participant(a)
+                change=lambda a: ("The research team moved your interview to a new time." if is_participant(a)
                                   else f"The interview with {names} has moved to a new time."),
             )
-            self.notifier.card(session, interview, now, f"team_rescheduled:{interview.ical_sequence}", note=_note(
+            self.notifier.card(session, interview, now, f"team_rescheduled:{interview.ical_sequence}", note=change_note(
                 actor, "rescheduled", start=starts_at.isoformat(), previous=previous[0].isoformat(), reason=reason,
             ))
             return result(session, interview, now)
@@ -177,7 +176,7 @@ class InterviewChangeService:
         the organizer would cancel and re-book the event in everyone's calendar), and the old
         host stays on as a guest. The new host's own room in this study wins over ``conferencing_url``."""
         now = self.clock()
-        host_id = _field("host", validation.slack_user_id, host_id)
+        host_id = checked_field("host", validation.slack_user_id, host_id)
         typed_url = _optional_url(conferencing_url, field="host_link")
         with self.db.transaction(write_lock=True) as session:
             lock_hosts(session, interview_id)
@@ -210,16 +209,16 @@ class InterviewChangeService:
             if interview.conferencing_url != old_url:
                 activity.record(session, interview, ActivityKind.CONFERENCING_UPDATED, actor, now, url=interview.conferencing_url)
             new_name = new_host.display_name
-            names = _participant_names(interview)
+            names = participant_names(interview)
             self.updates.send(
                 session, interview, now, actor, title="New host",
                 change=lambda a: (f"Your interview now has a new host: {new_name}. The time stays the same."
-                                  if _is_participant(a) else f"{new_name} now hosts the interview with {names}."),
+                                  if is_participant(a) else f"{new_name} now hosts the interview with {names}."),
                 templates={new_host.id: "host_change_new_host"},
                 extra={"previous_host": name_of(interview, previous_host), "participant_names": names},
             )
             self.notifier.card(session, interview, now, f"host_changed:{interview.ical_sequence}",
-                               note=_note(actor, "host_changed", host=host_id, previous=previous_host))
+                               note=change_note(actor, "host_changed", host=host_id, previous=previous_host))
             return result(session, interview, now)
 
     def _give_room(self, session: Session, interview: Interview, member: TeamMember, typed_url: str | None) -> None:
@@ -267,83 +266,8 @@ class InterviewChangeService:
             self.updates.send(session, interview, now, actor, title="Updated",
                                change=lambda a: f"The research team updated the {said} of this interview.")
             self.notifier.card(session, interview, now, f"details_updated:{interview.ical_sequence}",
-                               note=_note(actor, "details_updated", fields=list(fields)))
+                               note=change_note(actor, "details_updated", fields=list(fields)))
             return _details_result(result(session, interview, now), fields)
-
-    # -------------------------------------------------------------- participant limit
-
-    def change_limit(self, interview_id: int, actor: Actor, seen: Seen | None, *, limit: int) -> ActionResult:
-        """A group slot's seats; the booking pages offer the new number at once. Attendees are
-        unchanged, so no invite goes out."""
-        now = self.clock()
-        with self.db.transaction(write_lock=True) as session:
-            interview = load_for_action(session, interview_id, actor, now, seen)
-            require_applies(interview, A.CHANGE_LIMIT, now)
-            booked = sum(1 for a in interview.attendees if _is_participant(a))
-            if limit < MIN_GROUP_LIMIT:
-                raise InvalidField("limit", (
-                    f"A group slot takes at least {MIN_GROUP_LIMIT} participants: a limit of 1 would make it a "
-                    "one-on-one interview."
-                ))
-            if limit > MAX_GROUP_LIMIT:
-                raise InvalidField("limit", f"A group slot takes at most {MAX_GROUP_LIMIT} participants.")
-            if limit < booked:
-                raise InvalidField("limit", f"{booked} participants are already booked, so the limit can't be lower than {booked}.")
-            previous = interview.participant_limit
-            if limit == previous:
-                return result(session, interview, now, changed=False)
-            interview.participant_limit = limit
-            session.flush()
-            activity.record(session, interview, ActivityKind.LIMIT_CHANGED, actor, now, limit=limit, previous=previous)
-            # The version is new on every change of the row: 3 -> 4 -> 3 -> 4 tells the thread each time.
-            self.notifier.card(session, interview, now, f"limit_changed:v{interview.version}",
-                               note=_note(actor, "limit_changed", limit=limit, previous=previous))
-            return result(session, interview, now)
-
-    # -------------------------------------------------------------- add a guest
-
-    def add_guest(
-        self, interview_id: int, actor: Actor, seen: Seen | None, *,
-        slack_user_id: str | None = None, email: str | None = None, profile: MemberProfile | None = None,
-    ) -> ActionResult:
-        """Add a teammate (``slack_user_id``; ``profile`` is what Slack says about them) or an
-        email address as a guest. Someone already on the invite is left as they are."""
-        now = self.clock()
-        slack_user_id = (slack_user_id or "").strip() or None
-        email = (email or "").strip() or None
-        if bool(slack_user_id) == bool(email):
-            raise InvalidField("guest", "Choose a teammate or type an email address (one of the two).")
-        if slack_user_id:
-            slack_user_id = _field("guest", validation.slack_user_id, slack_user_id)
-        else:
-            email = _field("email", validation.email, email or "")
-        with self.db.transaction(write_lock=True) as session:
-            interview = load_for_action(session, interview_id, actor, now, seen)
-            require_applies(interview, A.ADD_GUEST, now)
-            name, address = email or "", email
-            if slack_user_id:
-                name, address = _teammate(session, interview, slack_user_id, profile or MemberProfile(None, None))
-            if _already_attending(interview, slack_user_id, address):
-                return result(session, interview, now, changed=False)
-            guest = Attendee(role=AttendeeRole.GUEST, slack_user_id=slack_user_id, email=address, display_name=name[:200])
-            interview.attendees.append(guest)
-            if address:  # the invite's attendee list changes only for someone with an address
-                interview.ical_sequence += 1
-            session.flush()
-            activity.record(session, interview, ActivityKind.GUEST_ADDED, actor, now, guest=slack_user_id or name)
-            if address:
-                names = _participant_names(interview)
-                self.updates.send(session, interview, now, actor, title="Guest added",
-                                   change=lambda a: f"{name} joins the interview with {names} as a guest.",
-                                   templates={guest.id: "invite_guest"}, extra={"participant_names": names})
-            self.notifier.card(session, interview, now, f"guest_added:a{guest.id}",
-                               note=_note(actor, "guest_added", guest=slack_user_id or name))
-            return result(session, interview, now)
-
-    # -------------------------------------------------------------- emails
-
-
-# ------------------------------------------------------------------ checks
 
 
 # ------------------------------------------------------------------ changes
@@ -361,7 +285,7 @@ def _move(interview: Interview, start: datetime, end: datetime, now: datetime) -
     for attendee in interview.attendees:
         if not attendee.is_organizer:
             attendee.invite_status = InviteStatus.AWAITING  # an answer for the old time says nothing about the new
-        if _is_participant(attendee):
+        if is_participant(attendee):
             attendee.attendance_confirmed_at = None
             attendee.attended = None
             if attendee.participant is not None:
@@ -372,7 +296,7 @@ def _attendee_for(interview: Interview, member: TeamMember) -> Attendee:
     """The member's attendee row on this interview (a guest, or the organizer), or a new one."""
     for attendee in interview.attendees:
         if attendee.slack_user_id == member.slack_user_id or (member.email and attendee.email == member.email):
-            if _is_participant(attendee):
+            if is_participant(attendee):
                 raise InvalidField("host", f"{attendee.display_name} is a participant of this interview and can't host it.")
             attendee.slack_user_id = member.slack_user_id
             return attendee
@@ -382,28 +306,6 @@ def _attendee_for(interview: Interview, member: TeamMember) -> Attendee:
     )
     interview.attendees.append(attendee)
     return attendee
-
-
-def _teammate(session: Session, interview: Interview, slack_user_id: str, profile: MemberProfile) -> tuple[str, str | None]:
-    """A Slack user's name and address: the team's record first, then their Slack profile."""
-    member = session.scalars(
-        select(TeamMember).where(TeamMember.team_id == interview.study.team_id, TeamMember.slack_user_id == slack_user_id)
-    ).one_or_none()
-    name = (member.display_name if member else None) or profile.name or slack_user_id
-    address = (member.email if member else None) or profile.email
-    if address:
-        try:
-            address = validation.email(address)
-        except InvalidInput:
-            address = None  # an address mail would bounce: they are added without an invite
-    return name, address
-
-
-def _already_attending(interview: Interview, slack_user_id: str | None, email: str | None) -> bool:
-    return any(
-        (slack_user_id and a.slack_user_id == slack_user_id) or (email and (a.email or "").lower() == email)
-        for a in interview.attendees
-    )
 
 
 # ------------------------------------------------------------------ small helpers
@@ -427,12 +329,12 @@ def _hosts(interview: Interview) -> list[str]:
     return [a.slack_user_id for a in _host_attendees(interview) if a.slack_user_id]
 
 
-def _is_participant(attendee: Attendee) -> bool:
+def is_participant(attendee: Attendee) -> bool:
     return attendee.role is AttendeeRole.PARTICIPANT
 
 
-def _participant_names(interview: Interview) -> str:
-    return _and([a.display_name for a in interview.attendees if _is_participant(a)]) or "no participant yet"
+def participant_names(interview: Interview) -> str:
+    return _and([a.display_name for a in interview.attendees if is_participant(a)]) or "no participant yet"
 
 
 def _and(items: list[str]) -> str:
@@ -442,7 +344,7 @@ def _and(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _note(actor: Actor, kind: str, **fields: Any) -> dict[str, Any]:
+def change_note(actor: Actor, kind: str, **fields: Any) -> dict[str, Any]:
     """A thread note by a teammate (mentioned), a calendar (a change made in Google Calendar), or
     an admin on the command line."""
     if actor.slack_user_id:
@@ -456,7 +358,7 @@ def _details_result(base: ActionResult, fields: tuple[str, ...]) -> DetailsResul
     return DetailsResult(base.interview, base.changed, base.outbox_ids, fields=fields)
 
 
-def _field(field: str, check: Callable[[str], str], value: str) -> str:
+def checked_field(field: str, check: Callable[[str], str], value: str) -> str:
     """``check(value)``, its refusal shown next to ``field``."""
     try:
         return check(value)
@@ -468,7 +370,7 @@ def _field(field: str, check: Callable[[str], str], value: str) -> str:
 
 def _optional_url(value: str | None, *, field: str) -> str | None:
     value = (value or "").strip()
-    return _field(field, lambda v: validation.web_url(v, what="The meeting link"), value) if value else None
+    return checked_field(field, lambda v: validation.web_url(v, what="The meeting link"), value) if value else None
 
 
 def _one_line(value: str | None, *, field: str, what: str, limit: int) -> str | None:

@@ -110,7 +110,7 @@ def test_every_change_updates_the_one_event_and_cancel_deletes_it(
 
     services.changes.edit_details(interview_id, CLI, None, description="Bring the prototype.",
                                   conferencing_url=None, conferencing_password=None)
-    services.changes.add_guest(interview_id, CLI, None, email="observer@example.com")
+    services.attendee_changes.add_guest(interview_id, CLI, None, email="observer@example.com")
     worker.drain()
     moved = fake_google.event(event["id"])
     assert "Bring the prototype." in moved["description"]
