@@ -9,9 +9,12 @@ from bot.domain import Actor, SideEffectState
 from bot.follow_ups import FollowUps
 from bot.jobs.outbox_worker import OutboxWorker
 from bot.services import Services
+from storage.enums import OutboxKind
 
 SERVICES_KEY = "services"
 WORKER_KEY = "outbox_worker"
+# What an answer reports as sent or not (blocks.progress.delivery_lines): the rest is in the channel.
+REPORTED_KINDS = frozenset(OutboxKind) - {OutboxKind.SLACK_POST, OutboxKind.SLACK_UPDATE}
 FOLLOW_UPS_KEY = "follow_ups"
 
 
@@ -39,13 +42,22 @@ def deliver_after_ack(
     context: BoltContext, outbox_ids: tuple[int, ...], then: Callable[[list[SideEffectState]], None] | None = None,
 ) -> None:
     """Deliver what an action just queued, so the person sees the outcome (the tick would, within
-    seconds, on any server), then ``then(states)``. Without a worker, they are reported queued."""
+    seconds, on any server), then ``then(states)``. Without a worker, they are reported queued.
+
+    ``then`` runs once what it reports has gone (emails, calendar writes): the channel's card
+    and thread notes, which go out at Slack's pace of about one a second per channel, follow
+    after it.
+    """
 
     def deliver() -> None:
         worker: OutboxWorker | None = context.get(WORKER_KEY)
-        states = worker.deliver_now(outbox_ids) if worker is not None and outbox_ids else []
+        if worker is None or not outbox_ids:
+            if then is not None:
+                then([])
+            return
         if then is not None:
-            then(states)
+            then(worker.deliver_now(outbox_ids, kinds=REPORTED_KINDS))
+        worker.deliver_now(outbox_ids)
 
     if outbox_ids or then is not None:
         after_ack(context, deliver)

@@ -16,7 +16,7 @@ import os
 import random
 import secrets
 import socket
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -141,8 +141,9 @@ class OutboxWorker:
                 break
         return result
 
-    def deliver_now(self, ids: Sequence[int]) -> list[SideEffectState]:
-        """Deliver these items right away, so a user waiting in Slack sees the outcome.
+    def deliver_now(self, ids: Sequence[int], *, kinds: Collection[OutboxKind] | None = None) -> list[SideEffectState]:
+        """Deliver these items right away (``kinds``: only those of these kinds), so a user waiting
+        in Slack sees the outcome; returns the state of all of them.
 
         Only items that are due and first in their line are taken (the claim is the same atomic
         lease as the tick's, so nothing is sent twice); the tick delivers the rest.
@@ -150,12 +151,15 @@ class OutboxWorker:
         only = tuple(ids)
         if only:
             result = DrainResult()
-            while self._claim_and_deliver(len(only), result, only=only):
+            while self._claim_and_deliver(len(only), result, only=only, kinds=kinds):
                 pass  # a card's note becomes claimable once the card before it is settled
         with self.db.transaction() as session:
             return [_state(item) for item in outbox.states(session, only)]
 
-    def _claim_and_deliver(self, limit: int, result: DrainResult, *, only: tuple[int, ...] | None = None) -> bool:
+    def _claim_and_deliver(
+        self, limit: int, result: DrainResult, *, only: tuple[int, ...] | None = None,
+        kinds: Collection[OutboxKind] | None = None,
+    ) -> bool:
         # One holder name per claim: two threads of this process never mistake each other's leases.
         holder = f"{self.worker_id}#{next(self._claims)}"
         now = self.clock()
@@ -163,7 +167,7 @@ class OutboxWorker:
         with self.db.transaction() as session:
             items = outbox.claim(
                 session, worker=holder, now=now, lease_until=lease_until, limit=limit, only=only,
-                pace=self.pace, kinds=tuple(self.deliverers),
+                pace=self.pace, kinds=tuple(k for k in self.deliverers if kinds is None or k in kinds),
             )
             unwanted = self._unwanted(session, items, holder, now)
             claimed = [

@@ -451,11 +451,11 @@ def test_incentive_is_sent_once_marked_and_told_in_the_cards_thread(
     [event] = _events(db, interview_id, ActivityKind.INCENTIVE_SENT)
     assert event.actor_slack_user_id == ADA and event.details == {"to": "Nora Quist", "amount": "25.00", "currency": "EUR"}
 
-    [edit] = slack.fake.calls_to("chat.update")  # the card, in place: "Send incentive" is no longer its button
+    [edit] = slack.fake.wait_for("chat.update")  # the card, in place: "Send incentive" is no longer its button
     with db.transaction() as session:
         assert edit.params["ts"] == session.get(Interview, interview_id).slack_card_ts
     assert "interview.act.incentive_email" in json.dumps(card_before) and "interview.act.incentive_email" not in json.dumps(edit.params["blocks"])
-    [note] = slack.fake.calls_to("chat.postMessage")[1:]
+    [note] = slack.fake.wait_for("chat.postMessage", 2)[1:]
     assert note.params["thread_ts"] == edit.params["ts"] and note.params["channel"] == CHANNEL
     assert note.params["text"] == f"<@{ADA}> sent the incentive to Nora Quist."
 
