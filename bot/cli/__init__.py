@@ -121,6 +121,8 @@ def main() -> None:
     # One-off commands print their result and at most one error line; servers log their work.
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
+    # APScheduler logs every tick (two lines every 2 s); the jobs log what they did themselves.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         cli(standalone_mode=True)
     except ConfigError as exc:
