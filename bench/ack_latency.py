@@ -43,7 +43,6 @@ import json
 import os
 import re
 import shutil
-import statistics
 import tempfile
 import time
 from collections import Counter
@@ -62,8 +61,9 @@ from sqlalchemy import func, or_, select
 
 from bench import ack_seed
 from bench.ack_cases import CASES, QUICK, Case, Entry, Expect, Target
+from bench.ack_report import Options, Row, backend_name, table
 from bench.ack_seed import Seeded, StudySpec
-from bench.interviews import p, reset
+from bench.interviews import reset
 from bench.processes import floor_command, serve_command, serving
 from bench.progress import Progress
 from bench.slow_backends import SlowGoogle, SlowSmtpRelay
@@ -75,8 +75,6 @@ from storage.models import OutboxItem
 from tests.support import slack_requests
 from tests.support.fake_notetaker import FakeNotetaker
 from tests.support.fake_slack import RESPONSE_URL_METHOD, FakeSlackAPI
-
-RESPONSE_NAME = re.compile(r"/response/(bench\d+)")  # a request's own response_url, in its body
 from tests.support.live_server import free_port
 
 SIGNING_SECRET = "bench-signing-secret"
@@ -86,44 +84,12 @@ NOTETAKER_SECRET = "bench-notetaker-secret"
 REUSED_POOL = 50  # interviews a read-only request cycles through
 SETTLE = 2.0  # seconds with nothing in flight before the server counts as drained
 DRAIN_LIMIT = 600.0
+RESPONSE_NAME = re.compile(r"/response/(bench\d+)")  # a request's own response_url, in its body
 # What an ephemeral reply must contain to count (the links of Copy link, the observer room).
 REPLY_MARKERS = {"Copy link": "/s/", "Observer room": "observe.example.com"}
 # The request the floor answers for each kind.
 FLOOR_BODIES = {Entry.SLASH: "/interviews", Entry.BUTTON: "Reschedule · open", Entry.MENU: "Change host · open",
                 Entry.SUBMIT: "Reschedule · submit"}
-
-
-@dataclass(frozen=True)
-class Options:
-    database_url: str | None = None
-    requests: int = 100
-    levels: tuple[int, ...] = (1, 50)
-    delay: float = 2.0
-    cases: tuple[Case, ...] = CASES
-
-
-@dataclass(frozen=True)
-class Row:
-    """One request at one concurrency: what the client saw, and what the server did."""
-
-    latencies_ms: list[float]
-    statuses: Counter[str]
-    as_meant: int
-    drained_s: float
-    answers_ms: list[float] = field(default_factory=list)
-    """From sending to the answer's post to the request's response_url, where there is one."""
-
-    @property
-    def p50(self) -> float:
-        return statistics.median(self.latencies_ms)
-
-    @property
-    def p99(self) -> float:
-        return p(self.latencies_ms, 99)
-
-    @property
-    def not_ok(self) -> int:
-        return sum(n for status, n in self.statuses.items() if status != "200")
 
 
 @dataclass
@@ -331,7 +297,7 @@ def _measure_floor(options: Options, backends: Backends, workdir: Path, progress
 def run(options: Options, progress: Progress | None = None) -> str:
     """Measure, and return the Markdown table."""
     progress = progress or Progress()
-    progress.stage(f"Acknowledgement latency ({_backend(options)})",
+    progress.stage(f"Acknowledgement latency ({backend_name(options)})",
                    2 + len(options.cases) * len(options.levels) + len(FLOOR_BODIES) * len(options.levels))
     workdir = Path(tempfile.mkdtemp(prefix="interview-desk-ack-"))
     try:
@@ -348,62 +314,6 @@ def run(options: Options, progress: Progress | None = None) -> str:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return table(options, ours, floor, problems)
-
-
-def _backend(options: Options) -> str:
-    return Database(options.database_url).backend if options.database_url else "sqlite"
-
-
-# ---------------------------------------------------------------- the table
-
-
-def table(options: Options, ours: dict[tuple[str, int], Row], floor: dict[tuple[Entry, int], Row],
-          problems: Sequence[str] = ()) -> str:
-    levels = " and ".join(str(level) for level in options.levels)
-    lines = [
-        f"#### Slack acknowledgement latency, calendar and email {options.delay:g} s slow "
-        f"({_backend(options)}, {options.requests} signed requests per row at {levels} concurrent)",
-        "",
-        "| request | entry | concurrent | p50 (ms) | p99 (ms) | floor p50 (ms) | floor p99 (ms) | p50 ÷ floor "
-        "| p99 ÷ floor | answer p50 / p99 (ms) | as meant | not 200 | drained (s) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for case in options.cases:
-        for level in options.levels:
-            row, base = ours[(case.label, level)], floor[(case.entry, level)]
-            lines.append(
-                f"| {case.label} | {case.entry.value} | {level} | {row.p50:.1f} | {row.p99:.1f} | {base.p50:.1f} "
-                f"| {base.p99:.1f} | {row.p50 / base.p50:.1f} | {row.p99 / base.p99:.1f} | {_answers(row)} "
-                f"| {row.as_meant}/{len(row.latencies_ms)} | {_not_ok(row)} | {row.drained_s:.1f} |"
-            )
-    lines += [
-        "",
-        f"Measured against the real `interview-desk serve` (subprocess, loopback HTTP), every calendar and email "
-        f"request answered {options.delay:g} s late; a closed loop of signed requests per row (the next sent when "
-        "one is answered), from sending to the whole acknowledgement; the server drained between rows; the floor "
-        "is a Bolt app acknowledging the same kind of request with a constant on the same Starlette + uvicorn "
-        "stack (`bench/floor_app.py`), measured the same way. \"as meant\": requests whose modal, reply or change "
-        "was found afterwards; \"not 200\": 404 is Bolt giving up after waiting 3 s for an acknowledgement "
-        "(Slack shows the person an error, yet the listener still runs once a thread frees up). \"answer\": "
-        "from sending to the post of the answer to the request's response_url (an ephemeral reply), as the "
-        "fake Slack received it.",
-    ]
-    if problems:
-        lines.append(f"\nBlock Kit problems reported by the fake Slack: {len(problems)} (first: {problems[0]})")
-    return "\n".join(lines)
-
-
-def _answers(row: Row) -> str:
-    if not row.answers_ms:
-        return ""
-    return f"{statistics.median(row.answers_ms):.0f} / {p(row.answers_ms, 99):.0f}"
-
-
-def _not_ok(row: Row) -> str:
-    if not row.not_ok:
-        return "0"
-    kinds = ", ".join(f"{status}×{n}" for status, n in sorted(row.statuses.items()) if status != "200")
-    return f"{row.not_ok} ({kinds})"
 
 
 # ---------------------------------------------------------------- command line

@@ -3,8 +3,8 @@
 from collections import Counter
 
 from bench import ack_cases
-from bench.ack_latency import Options, Row, table
-from bot.domain import InterviewAction
+from bench.ack_report import Options, Row, table
+from bot.actions import InterviewAction
 
 
 def test_every_interview_action_has_an_acknowledgement_case() -> None:
