@@ -27,7 +27,7 @@ from blocks.ids import (
 from blocks.outcome_modals import COMPLETED_CALLBACK
 from blocks.outcome_modals import MESSAGE as CANCEL_MESSAGE
 from blocks.screener_responses import TITLE as SCREENER_TITLE
-from bot.domain import InterviewAction
+from bot.actions import InterviewAction
 from tests.support import slack_requests
 
 A = InterviewAction

@@ -32,7 +32,8 @@ from slack_sdk.models.views import View
 
 from blocks import text
 from blocks.ids import CallbackId
-from bot.domain import AttendeeView, InterviewAction, InterviewSummary
+from bot.actions import InterviewAction
+from bot.domain import AttendeeView, InterviewSummary
 
 A = InterviewAction
 INPUT = "value"  # every input's action id; its block id names the field

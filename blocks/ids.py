@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.domain import InterviewAction
+from bot.actions import InterviewAction
 from storage.enums import InterviewStatus
 
 

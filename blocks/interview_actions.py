@@ -17,7 +17,8 @@ from slack_sdk.models.blocks import (
 )
 
 from blocks.ids import ActionChoice, ActionId, InterviewRef, action_button_id
-from bot.domain import InterviewAction, InterviewSummary, available_actions, primary_actions
+from bot.actions import InterviewAction, available_actions, primary_actions
+from bot.domain import InterviewSummary
 
 A = InterviewAction
 

@@ -16,7 +16,8 @@ from slack_sdk.models.blocks import (
 from blocks import text
 from blocks.ids import ActionChoice, action_button_id
 from blocks.interview_actions import controls, view_details_button
-from bot.domain import InterviewAction, InterviewSummary
+from bot.actions import InterviewAction
+from bot.domain import InterviewSummary
 from storage.enums import InterviewStatus
 
 

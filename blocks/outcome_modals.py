@@ -22,7 +22,8 @@ from slack_sdk.models.views import View
 from blocks import text
 from blocks.ids import CallbackId
 from blocks.interview_actions import LABELS
-from bot.domain import AttendeeView, InterviewAction, InterviewSummary
+from bot.actions import InterviewAction
+from bot.domain import AttendeeView, InterviewSummary
 from storage.enums import ActorKind, InterviewStatus
 
 A = InterviewAction

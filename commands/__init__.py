@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from slack_bolt import App
 
 from blocks.ids import ACTION_BUTTON, ActionId
-from bot.domain import InterviewAction
+from bot.actions import InterviewAction
 from bot.follow_ups import FollowUps
 from bot.jobs.outbox_worker import OutboxWorker
 from bot.services import Services

@@ -10,7 +10,8 @@ is told what changed instead (``load_for_action``, through the central error rep
 from slack_bolt import App
 
 from blocks import text
-from bot.domain import AttendeeView, InterviewAction
+from bot.actions import InterviewAction
+from bot.domain import AttendeeView
 from bot.services.composed_emails import EmailDraft
 from commands.interview_actions import ActionRequest, Handler
 from storage.enums import InviteStatus

@@ -26,7 +26,8 @@ from blocks.change_modals import (
 )
 from blocks.ids import BadValue, CallbackId
 from blocks.progress import notice_view
-from bot.domain import Actor, AttendeeView, InterviewAction
+from bot.actions import InterviewAction
+from bot.domain import Actor, AttendeeView
 from bot.integrations.slack_profiles import lookup_profiles
 from bot.services import Services
 from bot.services.errors import DomainError, InvalidField

@@ -8,7 +8,7 @@ from slack_sdk import WebClient
 from blocks.ids import TIMELINE_NAVIGATION, ActionId, InterviewRef, TimelinePosition
 from blocks.interview_details import interview_details_view
 from blocks.notices import scheduling_links_text
-from bot.domain import InterviewAction
+from bot.actions import InterviewAction
 from commands.interview_actions import ActionRequest, Handler, open_or_push
 from commands.services_context import actor, services
 

@@ -35,7 +35,8 @@ from blocks.email_modals import (
 )
 from blocks.ids import ActionModalState, BadValue, CallbackId
 from blocks.progress import notice_view
-from bot.domain import InterviewAction, InterviewSummary
+from bot.actions import InterviewAction
+from bot.domain import InterviewSummary
 from bot.services.composed_emails import PLACEHOLDERS, ComposedEmailService, EmailDraft
 from bot.services.errors import DomainError, InvalidField, InvalidInput
 from bot.services.incentive_emails import (

@@ -28,7 +28,8 @@ from blocks.ids import ActionChoice, ActionModalState, BadValue, CallbackId
 from blocks.interview_details import interview_details_view
 from blocks.notices import message_blocks
 from blocks.progress import delivery_lines, notice_view, outcome_view, working_view
-from bot.domain import Actor, InterviewAction, SideEffectState
+from bot.actions import InterviewAction
+from bot.domain import Actor, SideEffectState
 from bot.services import Services
 from bot.services.errors import DomainError
 from bot.services.interview_actions import ActionResult, Seen, StaleView

@@ -13,7 +13,8 @@ from slack_bolt import App
 
 from blocks import text
 from blocks.outcome_modals import already_text
-from bot.domain import InterviewAction, InterviewSummary
+from bot.actions import InterviewAction
+from bot.domain import InterviewSummary
 from bot.services.lifecycle import LifecycleResult
 from commands.interview_actions import ActionRequest, Handler
 

@@ -19,7 +19,8 @@ from blocks.observer import (
     observer_room_view,
 )
 from blocks.screener_responses import screener_view
-from bot.domain import InterviewAction, SideEffectState
+from bot.actions import InterviewAction
+from bot.domain import SideEffectState
 from bot.services.observers import BotRequestState, ObserverService
 from commands.errors import Listeners
 from commands.interview_actions import ActionRequest, Handler

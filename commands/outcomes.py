@@ -29,7 +29,8 @@ from blocks.outcome_modals import (
     no_show_text,
 )
 from blocks.progress import notice_view
-from bot.domain import InterviewAction, InterviewSummary
+from bot.actions import InterviewAction
+from bot.domain import InterviewSummary
 from bot.services.errors import DomainError, InvalidInput
 from bot.services.interview_actions import ActionResult, Seen
 from bot.services.interview_outcomes import OutcomeForm, OutcomeResult

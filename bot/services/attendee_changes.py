@@ -10,8 +10,9 @@ nothing left to do and returns ``changed=False``.
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.actions import InterviewAction
 from bot.clock import Clock
-from bot.domain import Actor, InterviewAction, MemberProfile
+from bot.domain import Actor, MemberProfile
 from bot.services import activity, validation
 from bot.services.change_rules import require_applies
 from bot.services.errors import InvalidField, InvalidInput

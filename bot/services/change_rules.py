@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.domain import InterviewAction, available_actions
+from bot.actions import InterviewAction, available_actions
 from bot.services.errors import Conflict, InvalidField
 from bot.services.interviews import summary
 from bot.services.notifications import when

@@ -19,8 +19,9 @@ from datetime import datetime
 from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
+from bot.actions import InterviewAction, available_actions
 from bot.clock import Clock
-from bot.domain import Actor, InterviewAction, InterviewSummary, available_actions
+from bot.domain import Actor, InterviewSummary
 from bot.integrations.email import Mailbox
 from bot.integrations.templates import environment, render_email
 from bot.services.errors import Conflict, InvalidField, InvalidInput

@@ -18,14 +18,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.actions import InterviewAction
 from bot.clock import Clock
-from bot.domain import (
-    GOOGLE_CALENDAR,
-    Actor,
-    InterviewAction,
-    InterviewSummary,
-    StudyRef,
-)
+from bot.domain import GOOGLE_CALENDAR, Actor, InterviewSummary, StudyRef
 from bot.services import activity, availability, notifications, validation
 from bot.services.change_rules import (
     future_start,

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from sqlalchemy import or_, select
 
-from bot.domain import Actor, InterviewAction, MemberProfile
+from bot.actions import InterviewAction
+from bot.domain import Actor, MemberProfile
 from bot.integrations.email import FileTransport
 from bot.jobs.deliverers import EmailDeliverer
 from bot.jobs.outbox_worker import OutboxWorker

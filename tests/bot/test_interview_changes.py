@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.domain import Actor, InterviewAction
+from bot.actions import InterviewAction
+from bot.domain import Actor
 from bot.integrations.email import SmtpTransport
 from bot.integrations.templates import render_email
 from bot.jobs.deliverers import EmailDeliverer

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from blocks.ids import ActionChoice, action_button_id
+from bot.actions import InterviewAction
 from bot.composition import build_outbox_worker
-from bot.domain import Actor, InterviewAction
+from bot.domain import Actor
 from bot.jobs.outbox_worker import OutboxWorker
 from bot.services import Services
 from bot.services.attendance import Answer, AttendanceService

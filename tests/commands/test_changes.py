@@ -10,7 +10,8 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from blocks.ids import ActionChoice, ActionModalState, CallbackId
-from bot.domain import Actor, InterviewAction
+from bot.actions import InterviewAction
+from bot.domain import Actor
 from bot.integrations.email import SmtpTransport
 from bot.jobs.deliverers import EmailDeliverer, SlackPostDeliverer
 from bot.jobs.outbox_worker import OutboxWorker

@@ -29,8 +29,9 @@ from blocks.email_modals import (
 )
 from blocks.ids import CallbackId
 from blocks.interview_actions import choice
+from bot.actions import InterviewAction
 from bot.composition import build_outbox_worker
-from bot.domain import InterviewAction, MemberProfile
+from bot.domain import MemberProfile
 from bot.services import Services
 from bot.services.composed_emails import PLACEHOLDERS, ComposeForm
 from bot.settings import Settings

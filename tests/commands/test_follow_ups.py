@@ -14,7 +14,8 @@ from slack_bolt import App
 from blocks.email_modals import BODY, INPUT, SUBJECT
 from blocks.ids import CallbackId
 from blocks.interview_actions import choice
-from bot.domain import InterviewAction, MemberProfile
+from bot.actions import InterviewAction
+from bot.domain import MemberProfile
 from bot.follow_ups import FollowUps
 from bot.server import create_web_app
 from bot.services import Services

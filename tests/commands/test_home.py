@@ -10,7 +10,7 @@ import yaml
 from sqlalchemy import select
 
 from blocks.ids import ActionChoice, InterviewRef
-from bot.domain import InterviewAction
+from bot.actions import InterviewAction
 from bot.services import Services
 from storage.db import Database
 from storage.enums import AttendeeRole

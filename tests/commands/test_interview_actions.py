@@ -4,7 +4,7 @@ what is not ours."""
 import json
 
 from blocks.ids import ActionChoice
-from bot.domain import InterviewAction
+from bot.actions import InterviewAction
 from bot.services import Services
 from commands import action_handlers
 from storage.enums import InterviewStatus

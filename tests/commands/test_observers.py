@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from blocks.ids import ActionChoice
 from blocks.screener_responses import screener_view
+from bot.actions import InterviewAction
 from bot.composition import build_outbox_worker
-from bot.domain import InterviewAction
 from bot.integrations.notetaker import verify
 from bot.services import Services
 from bot.settings import Settings

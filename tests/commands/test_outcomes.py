@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from blocks.ids import ActionChoice, ActionId, action_button_id
 from blocks.interview_actions import choice
+from bot.actions import InterviewAction
 from bot.composition import build_outbox_worker
-from bot.domain import InterviewAction
 from bot.jobs.outbox_worker import OutboxWorker
 from bot.services import Services
 from bot.settings import Settings

@@ -34,7 +34,7 @@ from blocks.invite import OPTIONS_BLOCK, OPTIONS_INPUT, PEOPLE_BLOCK, PEOPLE_INP
 from blocks.outcome_modals import COMPLETED_CALLBACK, WHO_PREFIX
 from blocks.outcome_modals import MESSAGE as CANCEL_MESSAGE
 from blocks.study_setup import SetupBlock
-from bot.domain import InterviewAction
+from bot.actions import InterviewAction
 
 # Text that has broken parsers and renderers before: markup, Slack controls, directionality,
 # combining marks, astral planes, NUL and separators that are not newlines.

@@ -25,7 +25,7 @@ from blocks.ids import (
     TimelinePosition,
     action_button_id,
 )
-from bot.domain import InterviewAction
+from bot.actions import InterviewAction
 from bot.services import Services
 from storage.enums import InterviewStatus
 from tests.conftest import ADA, CHANNEL, WORKSPACE

@@ -35,8 +35,9 @@ from blocks.ids import (
     InterviewRef,
     action_button_id,
 )
+from bot.actions import InterviewAction
 from bot.composition import build_outbox_worker
-from bot.domain import Actor, InterviewAction
+from bot.domain import Actor
 from bot.services import Services
 from bot.services.invitations import Invitee
 from bot.services.study_settings import SettingsForm, StudySettingsService

@@ -19,7 +19,7 @@ import httpx
 from sqlalchemy import select
 
 from blocks.ids import ActionChoice, ActionModalState, CallbackId, action_button_id
-from bot.domain import InterviewAction
+from bot.actions import InterviewAction
 from storage.enums import ActivityKind, InterviewStatus, OutboxKind
 from storage.models import ActivityEvent, Interview, OutboxItem
 from tests.conftest import ADA, CHANNEL, WORKSPACE

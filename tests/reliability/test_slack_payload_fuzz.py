@@ -38,7 +38,7 @@ from blocks.ids import (
     TimelinePosition,
     action_button_id,
 )
-from bot.domain import InterviewAction
+from bot.actions import InterviewAction
 from bot.server import MAX_SLACK_BODY
 from tests.conftest import ADA, CHANNEL, OUTSIDER, WORKSPACE
 from tests.reliability import Snapshot, assert_unchanged, fuzz_settings
