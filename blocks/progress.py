@@ -29,11 +29,15 @@ def _recipient(state: SideEffectState) -> str:
     return f" to {text.escape(text.truncate(state.recipients[0], 80))}"
 
 
+# What an answer reports as sent or not: channel posts speak for themselves, in the channel.
+REPORTED_KINDS = frozenset(OutboxKind) - {OutboxKind.SLACK_POST, OutboxKind.SLACK_UPDATE}
+
+
 def delivery_lines(states: Sequence[SideEffectState]) -> list[str]:
-    """One line per side effect a person cares about (channel posts speak for themselves)."""
+    """One line per side effect a person cares about (``REPORTED_KINDS``)."""
     lines = []
     for state in states:
-        if state.kind in (OutboxKind.SLACK_POST, OutboxKind.SLACK_UPDATE):
+        if state.kind not in REPORTED_KINDS:
             continue
         what = _KIND_WORDS.get(state.kind, "Update") + _recipient(state)
         if state.status is OutboxStatus.SENT:

@@ -34,7 +34,7 @@ from bot.services import Services
 from bot.services.errors import DomainError
 from bot.services.interview_actions import ActionResult, Seen, StaleView
 from commands.errors import user_blocks, user_message
-from commands.services_context import actor, after_ack, deliver_after_ack, services
+from commands.services_context import actor, deliver_after_ack, services
 
 log = logging.getLogger(__name__)
 
@@ -112,10 +112,6 @@ class ActionRequest:
             self.deliver(outbox_ids, lambda states: _update(self.context, opened.get("id"), outcome_view(title, message, states)))
         else:
             self.deliver(outbox_ids, lambda states: self.reply("\n".join([message, *delivery_lines(states)])))
-
-    def after_ack(self, work: Callable[[], None]) -> None:
-        """Run ``work`` on the follow-up threads (a view refresh, say), not the listener's."""
-        after_ack(self.context, work)
 
 
 Handler = Callable[[ActionRequest], None]

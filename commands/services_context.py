@@ -5,16 +5,14 @@ from collections.abc import Callable
 
 from slack_bolt import App, BoltContext
 
+from blocks.progress import REPORTED_KINDS
 from bot.domain import Actor, SideEffectState
 from bot.follow_ups import FollowUps
 from bot.jobs.outbox_worker import OutboxWorker
 from bot.services import Services
-from storage.enums import OutboxKind
 
 SERVICES_KEY = "services"
 WORKER_KEY = "outbox_worker"
-# What an answer reports as sent or not (blocks.progress.delivery_lines): the rest is in the channel.
-REPORTED_KINDS = frozenset(OutboxKind) - {OutboxKind.SLACK_POST, OutboxKind.SLACK_UPDATE}
 FOLLOW_UPS_KEY = "follow_ups"
 
 
@@ -30,12 +28,6 @@ def install(app: App, services: Services, worker: OutboxWorker | None, follow_up
 
 def services(context: BoltContext) -> Services:
     return context[SERVICES_KEY]
-
-
-def after_ack(context: BoltContext, work: Callable[[], None]) -> None:
-    """Run ``work`` on the follow-up threads, never on the listener's (see ``bot.follow_ups``)."""
-    follow_ups: FollowUps = context[FOLLOW_UPS_KEY]
-    follow_ups.run(work)
 
 
 def deliver_after_ack(
@@ -59,8 +51,9 @@ def deliver_after_ack(
             then(worker.deliver_now(outbox_ids, kinds=REPORTED_KINDS))
         worker.deliver_now(outbox_ids)
 
-    if outbox_ids or then is not None:
-        after_ack(context, deliver)
+    if outbox_ids or then is not None:  # on the follow-up threads, never the listener's
+        follow_ups: FollowUps = context[FOLLOW_UPS_KEY]
+        follow_ups.run(deliver)
 
 
 def workspace_id(context: BoltContext) -> str:
