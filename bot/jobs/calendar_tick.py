@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from bot.services import Services
 from bot.services.calendar_busy import BusyTimes
+from bot.services.calendar_changes import CalendarChanges
 from bot.services.calendar_sync import CalendarSync, push_possible
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,8 @@ def build_calendar_tick(services: Services, *, push: bool | None = None) -> Cale
     calendars = services.calendars
     if push is None:
         push = calendars.google is not None and push_possible(calendars.google.notifications_url)
-    sync = CalendarSync(services.db, services.clock, calendars, services.attendance, services.changes,
-                        services.outcomes, push=push)
+    applier = CalendarChanges(services.db, services.attendance, services.changes, services.outcomes)
+    sync = CalendarSync(services.db, services.clock, calendars, applier, push=push)
     return CalendarTick(sync, services.busy_times)
 
 

@@ -21,6 +21,7 @@ from bot.jobs.calendar_tick import CalendarTick, build_calendar_tick
 from bot.services import Services
 from bot.services.calendar_access import CalendarAccess
 from bot.services.calendar_busy import BusyTimes
+from bot.services.calendar_changes import CalendarChanges
 from bot.services.calendar_sync import CalendarSync
 from bot.settings import Settings
 from bot.web.google_oauth import CALLBACK_PATH
@@ -145,8 +146,8 @@ def calendar_tick(services: Services, *, base_url: str | None = None, push: bool
         return build_calendar_tick(services, push=push)
     assert services.calendars.google is not None
     calendars = CalendarAccess(services.db, services.clock, replace(services.calendars.google, base_url=base_url))
-    sync = CalendarSync(services.db, services.clock, calendars, services.attendance, services.changes,
-                        services.outcomes, push=push)
+    applier = CalendarChanges(services.db, services.attendance, services.changes, services.outcomes)
+    sync = CalendarSync(services.db, services.clock, calendars, applier, push=push)
     return CalendarTick(sync, BusyTimes(services.db, services.clock, calendars))
 
 
