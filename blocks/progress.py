@@ -4,8 +4,10 @@ A submitted modal turns into one of these (``response_action="update"``), so the
 at once that it worked, then whether the emails and posts it caused have left.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from slack_sdk.errors import SlackObjectFormationError
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 from slack_sdk.models.views import View
 
@@ -66,6 +68,30 @@ def outcome_view(title: str, done: str, states: Sequence[SideEffectState] = ()) 
 def notice_view(title: str, message: str) -> View:
     """A view that only tells something (a refusal, a stale view, a link)."""
     return _view(title, [message])
+
+
+BANNER_BLOCK = "progress.banner"
+SAVING = "⏳ Saving…"
+
+
+def form_again(submitted: Mapping[str, Any], banner: str) -> View:
+    """The modal as it was submitted, with ``banner`` (mrkdwn) above its fields: "saving…", or
+    the problem found with what was typed. Its inputs keep their block and action ids, so Slack
+    keeps what the person typed in them. A form that cannot be rebuilt becomes the banner alone."""
+    blocks = [block for block in submitted.get("blocks") or [] if block.get("block_id") != BANNER_BLOCK]
+    banner_block = ContextBlock(block_id=BANNER_BLOCK, elements=[MarkdownTextObject(text=text.truncate(banner, 3000))])
+    try:
+        view = View(
+            type="modal", callback_id=submitted.get("callback_id"), title=submitted.get("title"),
+            submit=submitted.get("submit"), close=submitted.get("close"),
+            private_metadata=submitted.get("private_metadata"),
+            blocks=[banner_block, *Block.parse_all(blocks[:99])],
+        )
+        view.to_dict()  # checked now, not when Slack refuses it
+    except (SlackObjectFormationError, AttributeError, KeyError, TypeError, ValueError):
+        title = (submitted.get("title") or {}).get("text") if isinstance(submitted.get("title"), dict) else None
+        return notice_view(title or "Interview Desk", banner)
+    return view
 
 
 def _view(title: str, paragraphs: list[str]) -> View:

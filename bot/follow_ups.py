@@ -1,28 +1,109 @@
-"""Work a Slack listener hands off once it has acknowledged: delivering what an action queued
-(emails, calendar writes, the card) and then showing the person how it went.
+"""Work a Slack listener hands off once it has acknowledged, in two lanes of threads of their own.
 
-It has threads of its own. Bolt starts every listener, the acknowledging part included, on its
-listener executor; a listener that went on to send through a slow mail server or calendar there
-would hold a thread that a new request needs for its acknowledgement, and Slack gives up after
-3 seconds. Follow-ups may wait; acknowledgements may not. Nothing here is the only copy of a side
-effect: the outbox tick delivers whatever a follow-up did not get to.
+- **Answers** (``answer``): the rest of a click's work, such as the queries and Block Kit of a
+  modal and the Slack calls that open it. It is Python work, and in one process Python work
+  takes turns on one interpreter lock: every thread busy with it slows down every
+  acknowledgement still on its way. So at most ``answering`` jobs hold a turn at once (a
+  ``CpuTurns``); a job gives its turn back while it waits for Slack's answer, so a slow Slack
+  does not hold up the others. When answers fall behind, new clicks wait for room before they
+  are acknowledged (``wait_for_room``), so every answer still comes in time to open a modal.
+- **Deliveries** (``run``): sending what an action queued through the mail server, the calendar
+  and the channel, then showing how it went. Those wait on the network, so there are more
+  threads, and none holds a turn.
+
+Bolt starts every listener, the acknowledging part included, on its listener executor; a
+listener that went on working there would keep a thread that a new request needs for its
+acknowledgement, and Slack gives up after 3 seconds. Answers and deliveries may wait;
+acknowledgements may not. Nothing here is the only copy of a side effect: the outbox tick
+delivers whatever a follow-up did not get to.
 """
 
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import partial
+from typing import TypeVar
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+ROOM_WAIT = 2.0  # seconds an acknowledgement may wait for room: Slack waits 3
+
+
+class CpuTurns:
+    """At most ``n`` threads at a time doing after-ack Python work; the others wait, off the lock."""
+
+    def __init__(self, n: int) -> None:
+        self._turns = threading.BoundedSemaphore(n)
+        self._mine = threading.local()
+
+    def holding(self) -> bool:
+        return getattr(self._mine, "held", False)
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        self._turns.acquire()
+        self._mine.held = True
+        try:
+            yield
+        finally:
+            self._mine.held = False
+            self._turns.release()
+
+    @contextmanager
+    def waiting(self) -> Iterator[None]:
+        """Around a network wait: the thread's turn, if it has one, goes to another meanwhile."""
+        if not self.holding():
+            yield
+            return
+        self._mine.held = False
+        self._turns.release()
+        try:
+            yield
+        finally:
+            self._turns.acquire()
+            self._mine.held = True
 
 
 class FollowUps:
-    """A bounded pool for after-the-ack work; a failure is logged (the person has had their ack)."""
+    """The two lanes; a failure is logged (the person has had their ack)."""
 
-    def __init__(self, max_workers: int = 16) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="slack-follow-up")
+    def __init__(self, deliveries: int = 16, answering: int = 2, answer_threads: int = 16,
+                 answers_waiting: int = 64) -> None:
+        self.turns = CpuTurns(answering)
+        self._room = threading.BoundedSemaphore(answers_waiting)
+        self._deliveries = ThreadPoolExecutor(max_workers=deliveries, thread_name_prefix="slack-follow-up")
+        self._answers = ThreadPoolExecutor(max_workers=answer_threads, thread_name_prefix="slack-answer")
 
     def run(self, work: Callable[[], None]) -> None:
-        self._executor.submit(self._logged, work)
+        """Deliver after the ack (network-bound)."""
+        self._deliveries.submit(self._logged, work)
+
+    def wait_for_room(self, timeout: float = ROOM_WAIT) -> bool:
+        """Before acknowledging a click whose answer will come here: wait while ``answers_waiting``
+        answers are already queued or running. Without it, a flood of clicks would be
+        acknowledged faster than answered, and the last answers would come after their
+        trigger_id (3 seconds) has lapsed. False: no room came; the answer goes anyway."""
+        return self._room.acquire(timeout=timeout)
+
+    def answer(self, work: Callable[[], None], *, has_room: bool = True) -> None:
+        """Finish answering a click after its ack, taking turns with the other answers;
+        ``has_room``: what ``wait_for_room`` said."""
+        self._answers.submit(self._in_turn, partial(self._logged, work), has_room)
+
+    def compute(self, work: Callable[[], T]) -> "Future[T]":
+        """Run ``work`` on the answering lane, in turn, once there is room; its result or its
+        exception comes in the future (a modal submission waits a moment for it)."""
+        return self._answers.submit(self._in_turn, work, self.wait_for_room())
+
+    def _in_turn(self, work: Callable[[], T], has_room: bool) -> T:
+        try:
+            with self.turns.turn():
+                return work()
+        finally:
+            if has_room:
+                self._room.release()
 
     @staticmethod
     def _logged(work: Callable[[], None]) -> None:
@@ -33,4 +114,5 @@ class FollowUps:
 
     def shutdown(self, *, wait: bool = True) -> None:
         """Stop taking work; with ``wait``, finish what was handed over first."""
-        self._executor.shutdown(wait=wait)
+        self._answers.shutdown(wait=wait)  # answers may hand deliveries over: they stop first
+        self._deliveries.shutdown(wait=wait)

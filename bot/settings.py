@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     # (so a card edit and its note go out together). 0 turns pacing off.
     slack_channel_pace_seconds: float = Field(default=1.0, ge=0)
     slack_channel_burst: int = Field(default=3, ge=1, le=50)
+    # How long a submitted action modal's acknowledgement waits for its change. Done by then, a
+    # problem is shown next to its field; later (only when many changes queue up), the modal
+    # says "Saving…" at once and is updated with the outcome. Slack allows 3 s in all.
+    slack_inline_answer_seconds: float = Field(default=0.05, ge=0, le=2.5)
 
     @field_validator("database_url")
     @classmethod

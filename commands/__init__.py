@@ -48,8 +48,10 @@ def action_handlers() -> Mapping[InterviewAction, interview_actions.Handler]:
     return handlers
 
 
-def register_all(app: App, services: Services, worker: OutboxWorker | None, follow_ups: FollowUps) -> None:
-    services_context.install(app, services, worker, follow_ups)
+def register_all(
+    app: App, services: Services, worker: OutboxWorker | None, follow_ups: FollowUps, *, inline_answer: float,
+) -> None:
+    services_context.install(app, services, worker, follow_ups, inline_answer)
     listeners = errors.Listeners(app)
     for module in LISTENER_MODULES:
         module.register(listeners)

@@ -38,8 +38,9 @@ from bot.services.interview_changes import (
     InterviewChangeService,
 )
 from commands.errors import STALE
-from commands.interview_actions import ActionRequest, Handler, finish_submission, modal_state
+from commands.interview_actions import ActionRequest, Handler, modal_state
 from commands.services_context import actor, services
+from commands.submissions import finish_submission
 
 A = InterviewAction
 

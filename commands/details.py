@@ -1,8 +1,10 @@
 """View details: the modal with attendees and the activity timeline; copying scheduling links."""
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
+from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from blocks.ids import TIMELINE_NAVIGATION, ActionId, InterviewRef, TimelinePosition
@@ -10,7 +12,7 @@ from blocks.interview_details import interview_details_view
 from blocks.notices import scheduling_links_text
 from bot.actions import InterviewAction
 from commands.interview_actions import ActionRequest, Handler, open_or_push
-from commands.services_context import actor, services
+from commands.services_context import acknowledge_then_answer, actor, services
 
 
 def _open_details(interview_id: int, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -18,10 +20,13 @@ def _open_details(interview_id: int, body: dict[str, Any], client: WebClient, co
     open_or_push(client, body, interview_details_view(details))
 
 
-def view_details(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    ack()
+def view_details(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext,
+    logger: logging.Logger,
+) -> None:
     ref = InterviewRef.decode(action.get("value"))
-    _open_details(ref.interview_id, body, client, context)
+    acknowledge_then_answer(ack, context, body, respond, client, logger,
+                            lambda: _open_details(ref.interview_id, body, client, context))
 
 
 def details_from_menu(request: ActionRequest) -> None:
@@ -34,14 +39,20 @@ def copy_link(request: ActionRequest) -> None:
     request.reply(scheduling_links_text(links), title="Scheduling link")
 
 
-def timeline_page(ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    ack()
+def timeline_page(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext,
+    logger: logging.Logger,
+) -> None:
     position = TimelinePosition.decode(action.get("value"))
-    details = services(context).interviews.details(
-        position.interview_id, actor(context), activity_offset=position.offset
-    )
-    view = body.get("view") or {}
-    client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=interview_details_view(details))
+
+    def show_page() -> None:
+        details = services(context).interviews.details(
+            position.interview_id, actor(context), activity_offset=position.offset
+        )
+        view = body.get("view") or {}
+        client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=interview_details_view(details))
+
+    acknowledge_then_answer(ack, context, body, respond, client, logger, show_page)
 
 
 def acknowledge_link(ack: Ack) -> None:

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.models.views import View
 
 from blocks.email_modals import (
     AMOUNT,
@@ -47,8 +48,9 @@ from bot.services.incentive_emails import (
 )
 from bot.services.interview_actions import ActionResult, Seen
 from commands.errors import STALE
-from commands.interview_actions import ActionRequest, Handler, finish_submission
+from commands.interview_actions import ActionRequest, Handler
 from commands.services_context import actor, services
+from commands.submissions import finish_submission
 
 A = InterviewAction
 
@@ -205,21 +207,22 @@ def incentive_submitted(ack: Ack, body: dict[str, Any], context: BoltContext) ->
         ids = (draft.participant_id,) if draft.participant_id is not None else None
         return incentive_sent_message(draft.amount, draft.currency, _names(result.interview, ids), changed=result.changed)
 
-    try:
-        finish_submission(
-            ack, body, context, title=title,
-            run=lambda: service.send_incentive(
-                state.choice.interview_id, actor(context), draft, request_id=str(view.get("id") or ""),
-                seen=_seen(state), confirmed=confirmed,
-            ),
-            done=done, error_block=_error_block(view),
-        )
-    except IncentiveAlreadySent as asked:  # nothing was sent: ask first, keeping what was typed
+    def ask_first(error: Exception) -> View | None:
+        """A second incentive: nothing was sent; ask first, keeping what was typed."""
+        if not isinstance(error, IncentiveAlreadySent):
+            return None
         form = service.incentive_form(state.choice.interview_id, actor(context), _seen(state))
-        ack(response_action="update", view=incentive_modal(
-            form, private_metadata=view.get("private_metadata") or "", placeholders=PLACEHOLDERS,
-            draft=draft, confirm=asked.previous,
-        ))
+        return incentive_modal(form, private_metadata=view.get("private_metadata") or "", placeholders=PLACEHOLDERS,
+                               draft=draft, confirm=error.previous)
+
+    finish_submission(
+        ack, body, context, title=title,
+        run=lambda: service.send_incentive(
+            state.choice.interview_id, actor(context), draft, request_id=str(view.get("id") or ""),
+            seen=_seen(state), confirmed=confirmed,
+        ),
+        done=done, error_block=_error_block(view), question=ask_first,
+    )
 
 
 ACTION_HANDLERS: dict[InterviewAction, Handler] = {

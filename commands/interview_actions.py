@@ -6,11 +6,9 @@ with an ``ActionRequest`` that knows how to answer in the place the click came f
 (pushed on top) or a message (an ephemeral reply). Handlers live in the modules of
 ``ACTION_MODULES`` (see ``commands/__init__.py``), each exposing ``ACTION_HANDLERS``.
 
-``finish_submission`` is the shared end of every action modal: run the change (fast: one
-transaction), show the person what was done, then deliver the emails and posts it caused right
-away and show how that went. Bad input and refusals go next to the field; nothing is saved.
-Delivering happens after the ack on the follow-up threads (``bot.follow_ups``), never on the
-listener's: a slow mail server must not delay anyone's acknowledgement.
+Whatever follows the ack runs on the follow-up lanes (``bot.follow_ups``), never on the
+listener's thread: answering the click takes turns there, and delivering waits on the network.
+The end of every action modal's submission is in ``commands/submissions.py``.
 """
 
 import logging
@@ -22,19 +20,23 @@ from slack_bolt import Ack, BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from blocks.ids import ActionChoice, ActionModalState, BadValue, CallbackId
-from blocks.interview_details import interview_details_view
 from blocks.notices import message_blocks
 from blocks.progress import delivery_lines, notice_view, outcome_view, working_view
 from bot.actions import InterviewAction
 from bot.domain import Actor, SideEffectState
 from bot.services import Services
-from bot.services.errors import DomainError
-from bot.services.interview_actions import ActionResult, Seen, StaleView
-from commands.errors import user_blocks, user_message
-from commands.services_context import actor, deliver_after_ack, services
+from bot.services.interview_actions import Seen
+from commands.services_context import (
+    acknowledge_then_answer,
+    actor,
+    deliver_after_ack,
+    services,
+    waiting_for_slack,
+)
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +95,12 @@ class ActionRequest:
         if self.view or not self.respond.response_url:
             self.open_modal(notice_view(title, message))
         else:
-            self.respond(text=message, blocks=message_blocks(message), response_type="ephemeral", replace_original=False)
+            self.respond_ephemeral(message, message_blocks(message))
+
+    def respond_ephemeral(self, text: str, blocks: list[Block]) -> None:
+        """A message only the clicker sees, in the channel the click came from (its response_url)."""
+        with waiting_for_slack(self.context):
+            self.respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
     def deliver(
         self, outbox_ids: tuple[int, ...], then: Callable[[list[SideEffectState]], None] | None = None,
@@ -109,7 +116,7 @@ class ActionRequest:
         """
         if self.view or not self.respond.response_url:
             opened = self.open_modal(working_view(title, message, pending=len(outbox_ids)))
-            self.deliver(outbox_ids, lambda states: _update(self.context, opened.get("id"), outcome_view(title, message, states)))
+            self.deliver(outbox_ids, lambda states: update_view(self.context, opened.get("id"), outcome_view(title, message, states)))
         else:
             self.deliver(outbox_ids, lambda states: self.reply("\n".join([message, *delivery_lines(states)])))
 
@@ -133,15 +140,15 @@ def click_value(action: dict[str, Any]) -> str | None:
 
 def dispatcher(handlers: Mapping[InterviewAction, Handler]) -> Callable[..., None]:
     def dispatch(
-        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond,
+        context: BoltContext, logger: logging.Logger,
     ) -> None:
-        ack()
         choice = ActionChoice.decode(click_value(action))
         handler = handlers.get(choice.action)
         if handler is None:  # every action has a handler (a test checks); a crafted value may not
             raise BadValue(f"no handler for {choice.action}")
-        from_menu = action.get("type") == "static_select"
-        handler(ActionRequest(choice, body, client, respond, context, from_menu=from_menu))
+        request = ActionRequest(choice, body, client, respond, context, from_menu=action.get("type") == "static_select")
+        acknowledge_then_answer(ack, context, body, respond, client, logger, lambda: handler(request))
 
     return dispatch
 
@@ -150,55 +157,7 @@ def modal_state(view: dict[str, Any]) -> ActionModalState:
     return ActionModalState.decode(view.get("private_metadata"))  # type: ignore[return-value]
 
 
-def finish_submission(
-    ack: Ack,
-    body: dict[str, Any],
-    context: BoltContext,
-    *,
-    title: str,
-    run: Callable[[], ActionResult],
-    done: Callable[[ActionResult], str],
-    error_block: str | Callable[[DomainError], str | None],
-) -> ActionResult | None:
-    """Run an action modal's change, then show what happened and deliver its side effects.
-
-    ``error_block``: the input a refusal is shown next to (a function may return None to show
-    it as a message instead). A stale view is never an input error: the modal turns into the
-    explanation, with the interview as it is now.
-    """
-    view = body.get("view") or {}
-    try:
-        result = run()
-    except StaleView as error:
-        ack(response_action="update", view=View(type="modal", title=title[:24], close="Close", blocks=user_blocks(error)))
-        return None
-    except DomainError as error:
-        block = error_block(error) if callable(error_block) else error_block
-        if block is None:
-            ack(response_action="update", view=notice_view(title, user_message(error)))
-        else:
-            ack(response_action="errors", errors={block: error.message[:2000]})
-        return None
-    message = done(result)
-    details_view_id = modal_state(view).details_view_id
-
-    def show_outcome(states: list[SideEffectState]) -> None:
-        if result.outbox_ids:
-            _update(context, view.get("id"), outcome_view(title, message, states))
-        if details_view_id:  # the details modal underneath still shows the old state
-            details = services(context).interviews.details(result.interview.id, actor(context))
-            _update(context, details_view_id, interview_details_view(details))
-
-    if not result.outbox_ids:
-        ack(response_action="update", view=outcome_view(title, message))
-    else:
-        ack(response_action="update", view=working_view(title, message, pending=len(result.outbox_ids)))
-    if result.outbox_ids or details_view_id:
-        deliver_after_ack(context, result.outbox_ids, show_outcome)
-    return result
-
-
-def _update(context: BoltContext, view_id: str | None, view: View) -> None:
+def update_view(context: BoltContext, view_id: str | None, view: View) -> None:
     if not view_id:
         return
     try:

@@ -1,9 +1,13 @@
 """`/interviews`: the study's Upcoming and Past interviews, with paging and tabs."""
 
+import logging
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as NotYet
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
 
 from blocks.ids import LIST_NAVIGATION, ListPosition
 from blocks.interview_list import fallback_text, interview_list
@@ -12,9 +16,17 @@ from bot.domain import ListTab
 from bot.services.errors import DomainError
 from commands.book import book_command
 from commands.calendar import connect_command, disconnect_command
-from commands.errors import user_message
+from commands.errors import handle_error, user_message
 from commands.invite import invite_command
-from commands.services_context import actor, services, workspace_id
+from commands.services_context import (
+    acknowledge_then_answer,
+    actor,
+    follow_ups,
+    inline_answer,
+    services,
+    waiting_for_slack,
+    workspace_id,
+)
 from commands.setup import setup_command
 
 SUBCOMMANDS = {"": ListTab.UPCOMING, "upcoming": ListTab.UPCOMING, "past": ListTab.PAST}
@@ -24,7 +36,10 @@ MODAL_SUBCOMMANDS = {"setup": setup_command, "invite": invite_command, "book": b
 OWN_SUBCOMMANDS = {**MODAL_SUBCOMMANDS, "connect": connect_command, "disconnect": disconnect_command}
 
 
-def interviews_command(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+def interviews_command(
+    ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext,
+    logger: logging.Logger,
+) -> None:
     words = (command.get("text") or "").split()
     sub = words[0].lower() if words else ""
     if sub in ("help", "?"):
@@ -36,37 +51,65 @@ def interviews_command(ack: Ack, command: dict[str, Any], context: BoltContext) 
     if sub not in SUBCOMMANDS:
         ack(response_type="ephemeral", text="Interview Desk help", blocks=help_blocks(unknown=sub))
         return
-    # The list is built before the ack: it is a few indexed queries, and answering in the ack
-    # saves a second round trip through response_url.
+    # The list is built on the answering lane; the acknowledgement waits a moment for it
+    # (SLACK_INLINE_ANSWER_SECONDS) to carry it, saving a round trip through response_url.
+    # Busier than that, the ack goes at once and the list follows through response_url.
+    lanes = follow_ups(context)
+    listing = lanes.compute(lambda: _list_reply(context, SUBCOMMANDS[sub], command.get("channel_id", "")))
+    try:
+        reply = listing.result(timeout=inline_answer(context))
+    except NotYet:
+        ack()
+        listing.add_done_callback(lambda _: lanes.run(lambda: _reply_later(listing, command, respond, client, logger)))
+        return
+    ack(response_type="ephemeral", **reply)
+
+
+def _list_reply(context: BoltContext, tab: ListTab, channel_id: str) -> dict[str, Any]:
+    """The list's ephemeral message (or what stops it, told in its place): text and blocks."""
     try:
         page = services(context).interviews.list_page(
-            actor=actor(context),
-            tab=SUBCOMMANDS[sub],
-            workspace_id=workspace_id(context),
-            channel_id=command.get("channel_id", ""),
+            actor=actor(context), tab=tab, workspace_id=workspace_id(context), channel_id=channel_id,
         )
     except DomainError as error:
         message = user_message(error)
-        ack(response_type="ephemeral", text=message, blocks=message_blocks(message))
-        return
-    ack(response_type="ephemeral", text=fallback_text(page), blocks=interview_list(page))
+        return {"text": message, "blocks": message_blocks(message)}
+    return {"text": fallback_text(page), "blocks": interview_list(page)}
 
 
-def navigate(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+def _reply_later(
+    listing: "Future[dict[str, Any]]", command: dict[str, Any], respond: Respond, client: WebClient,
+    logger: logging.Logger,
+) -> None:
+    try:
+        respond(response_type="ephemeral", **listing.result())
+    except Exception as error:
+        handle_error(error, command, respond, client, logger)
+
+
+def navigate(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext,
+    logger: logging.Logger,
+) -> None:
     """A tab or Previous / Next: re-render the same ephemeral message in place."""
-    ack()
     position = ListPosition.decode(action.get("value"))
     channel_id = (body.get("channel") or {}).get("id", "")
-    page = services(context).interviews.list_page(
-        actor=actor(context),
-        tab=ListTab(position.tab),
-        workspace_id=workspace_id(context),
-        channel_id=channel_id,
-        key=position.key,
-        direction=position.direction,
-        offset=position.offset,
-    )
-    respond(text=fallback_text(page), blocks=interview_list(page), replace_original=True)
+
+    def show_page() -> None:
+        page = services(context).interviews.list_page(
+            actor=actor(context),
+            tab=ListTab(position.tab),
+            workspace_id=workspace_id(context),
+            channel_id=channel_id,
+            key=position.key,
+            direction=position.direction,
+            offset=position.offset,
+        )
+        blocks = interview_list(page)
+        with waiting_for_slack(context):
+            respond(text=fallback_text(page), blocks=blocks, replace_original=True)
+
+    acknowledge_then_answer(ack, context, body, respond, client, logger, show_page)
 
 
 def register(app: App) -> None:

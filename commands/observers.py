@@ -48,10 +48,8 @@ def observer_room(request: ActionRequest) -> None:
     elif request.view or not request.respond.response_url:
         request.open_modal(observer_room_view(request.interview_id, room.study_name, room.url))
     else:
-        request.respond(
-            text=observer_room_fallback(room.study_name, room.url), response_type="ephemeral", replace_original=False,
-            blocks=observer_room_blocks(request.interview_id, room.study_name, room.url),
-        )
+        request.respond_ephemeral(observer_room_fallback(room.study_name, room.url),
+                                  observer_room_blocks(request.interview_id, room.study_name, room.url))
 
 
 def send_observer_bot(request: ActionRequest) -> None:

@@ -35,8 +35,9 @@ from bot.services.errors import DomainError, InvalidInput
 from bot.services.interview_actions import ActionResult, Seen
 from bot.services.interview_outcomes import OutcomeForm, OutcomeResult
 from commands.errors import STALE
-from commands.interview_actions import ActionRequest, Handler, finish_submission, modal_state
+from commands.interview_actions import ActionRequest, Handler, modal_state
 from commands.services_context import actor, services
+from commands.submissions import finish_submission
 
 log = logging.getLogger(__name__)
 

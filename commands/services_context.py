@@ -1,26 +1,39 @@
-"""Middleware that puts the domain services, the outbox worker and the follow-up threads into
-every listener's context."""
+"""Middleware that puts the domain services, the outbox worker, the follow-up lanes and the app's
+Slack client into every listener's context."""
 
+import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import Ack, App, BoltContext
+from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
 
 from blocks.progress import REPORTED_KINDS
 from bot.domain import Actor, SideEffectState
 from bot.follow_ups import FollowUps
 from bot.jobs.outbox_worker import OutboxWorker
 from bot.services import Services
+from commands.errors import handle_error
 
 SERVICES_KEY = "services"
 WORKER_KEY = "outbox_worker"
 FOLLOW_UPS_KEY = "follow_ups"
+INLINE_ANSWER_KEY = "inline_answer"
 
 
-def install(app: App, services: Services, worker: OutboxWorker | None, follow_ups: FollowUps) -> None:
+def install(
+    app: App, services: Services, worker: OutboxWorker | None, follow_ups: FollowUps, inline_answer: float,
+) -> None:
     def inject(context: BoltContext, next: Callable[[], None]) -> None:  # noqa: A002 (Bolt's name)
+        # The app's own client for every listener, rather than Bolt's plain per-request copy:
+        # it takes turns with the other after-ack work (bot.follow_ups). We never change its token.
+        context["client"] = app.client
         context[SERVICES_KEY] = services
         context[WORKER_KEY] = worker
         context[FOLLOW_UPS_KEY] = follow_ups
+        context[INLINE_ANSWER_KEY] = inline_answer
         next()
 
     app.use(inject)
@@ -28,6 +41,15 @@ def install(app: App, services: Services, worker: OutboxWorker | None, follow_up
 
 def services(context: BoltContext) -> Services:
     return context[SERVICES_KEY]
+
+
+def follow_ups(context: BoltContext) -> FollowUps:
+    return context[FOLLOW_UPS_KEY]
+
+
+def inline_answer(context: BoltContext) -> float:
+    """Seconds a submission's acknowledgement waits for its change (SLACK_INLINE_ANSWER_SECONDS)."""
+    return context[INLINE_ANSWER_KEY]
 
 
 def deliver_after_ack(
@@ -54,6 +76,33 @@ def deliver_after_ack(
     if outbox_ids or then is not None:  # on the follow-up threads, never the listener's
         follow_ups: FollowUps = context[FOLLOW_UPS_KEY]
         follow_ups.run(deliver)
+
+
+def acknowledge_then_answer(
+    ack: Ack, context: BoltContext, body: dict[str, Any], respond: Respond, client: WebClient,
+    logger: logging.Logger, work: Callable[[], None],
+) -> None:
+    """Acknowledge a click, then finish answering it on the answering lane (``bot.follow_ups``),
+    off the listener's thread; a failure there is answered to the person as a listener's would
+    be. If the lane is full, the acknowledgement waits for room first (at most 2 seconds)."""
+
+    def answer() -> None:
+        try:
+            work()
+        except Exception as error:
+            handle_error(error, body, respond, client, logger)
+
+    follow_ups: FollowUps = context[FOLLOW_UPS_KEY]
+    has_room = follow_ups.wait_for_room()
+    ack()
+    follow_ups.answer(answer, has_room=has_room)
+
+
+def waiting_for_slack(context: BoltContext) -> AbstractContextManager[None]:
+    """Around a call to Slack made without the app's client (a response_url): the answering
+    lane's turn goes to another meanwhile, as the client's calls do."""
+    follow_ups: FollowUps = context[FOLLOW_UPS_KEY]
+    return follow_ups.turns.waiting()
 
 
 def workspace_id(context: BoltContext) -> str:

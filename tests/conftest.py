@@ -276,6 +276,9 @@ def settings(request: pytest.FixtureRequest, database_url: str, fake_slack: Fake
         slack_api_url=fake_slack.api_url,
         outbox_dir=tmp_path / "outbox",
         slack_channel_pace_seconds=0,  # the clock stands still in tests: pacing has its own tests
+        # Submissions are answered in their acknowledgement however busy the test machine is;
+        # the "Saving…" path has its own tests.
+        slack_inline_answer_seconds=2.5,
     )
     marker = request.node.get_closest_marker("google_calendar")
     if marker is None:
