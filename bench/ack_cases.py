@@ -46,7 +46,7 @@ class Entry(Enum):
 class Expect(Enum):
     """What shows that a request was handled as meant (checked once the server is quiet)."""
 
-    ANSWER = "the list in the acknowledgement"
+    ANSWER = "the list, in the acknowledgement or through response_url"
     MODAL = "a modal opened"
     REPLY = "an ephemeral reply"
     CHANGE = "the change made, its side effects queued"
@@ -64,6 +64,11 @@ class Target:
     @property
     def view_id(self) -> str:
         return f"VBENCH{self.number:07d}"
+
+    @property
+    def trigger_id(self) -> str:
+        """Its own, so the modal it opens can be told from the others'."""
+        return f"bench{self.number}.trigger"
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,7 @@ def _choice(target: Target, action: InterviewAction, value: int | None = None) -
 
 def _in_channel(target: Target) -> dict[str, Any]:
     return {"user_id": HOST, "team_id": WORKSPACE, "channel_id": target.channel_id,
-            "response_url": target.response_url}
+            "response_url": target.response_url, "trigger_id": target.trigger_id}
 
 
 def slash(text: str = "") -> Callable[[Target], str]:

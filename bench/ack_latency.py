@@ -16,14 +16,15 @@ What is measured:
    (``tests/support/fake_google.py``) and an aiosmtpd relay, the last two holding every request
    ``--delay`` seconds before answering (``bench/slow_backends.py``), and a fake notetaker.
 3. For each request and each level of ``--concurrency``, ``--requests`` signed requests are sent
-   from an ``httpx.AsyncClient`` keeping that many in flight (a closed loop: the next is sent as
-   soon as one is answered). The figure is from sending a request to receiving its whole
-   response, Slack's acknowledgement. Whatever the server does after acknowledging (opening the
+   from a process of their own (``bench/load.py``), keeping that many in flight, each on its own
+   connection (a closed loop: the next is sent as soon as one is answered). The figure is from
+   sending a request to receiving its whole response, Slack's acknowledgement. Whatever the server does after acknowledging (opening the
    modal, sending the emails, writing the calendar event) goes on meanwhile, so the later
    requests of a row meet the work the earlier ones left. Before the next row the server is let
    finish: no email or calendar request held by the slow backends, no due email, calendar or
    notetaker item in the outbox, for two seconds ("drained": how long that took after the last
-   acknowledgement).
+   acknowledgement). "server CPU" is the server process's CPU time over the row and its drain,
+   per request: what a request costs, whoever waits for it.
 4. "as meant" counts the requests that did what they are for, checked afterwards: the list in
    the acknowledgement, the modal opened in the fake Slack, the ephemeral reply with its
    content, or, for a change, outbox items queued for its interview. "not 200" counts the
@@ -38,25 +39,22 @@ Nothing is asserted: the table is for reading.
 """
 
 import argparse
-import asyncio
 import json
 import os
 import re
 import shutil
 import tempfile
 import time
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from functools import partial
 from itertools import count, cycle
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import httpx
+import psutil
 from sqlalchemy import func, or_, select
 
 from bench import ack_seed
@@ -64,15 +62,16 @@ from bench.ack_cases import CASES, QUICK, Case, Entry, Expect, Target
 from bench.ack_report import Options, Row, backend_name, table
 from bench.ack_seed import Seeded, StudySpec
 from bench.interviews import reset
+from bench.load import LoadGenerator, Sent
 from bench.processes import floor_command, serve_command, serving
 from bench.progress import Progress
 from bench.slow_backends import SlowGoogle, SlowSmtpRelay
+from blocks.progress import BANNER_BLOCK
 from bot.composition import build_services
 from bot.settings import load_settings
 from storage.db import Database
 from storage.enums import InterviewStatus, OutboxKind, OutboxStatus
 from storage.models import OutboxItem
-from tests.support import slack_requests
 from tests.support.fake_notetaker import FakeNotetaker
 from tests.support.fake_slack import RESPONSE_URL_METHOD, FakeSlackAPI
 from tests.support.live_server import free_port
@@ -85,6 +84,8 @@ REUSED_POOL = 50  # interviews a read-only request cycles through
 SETTLE = 2.0  # seconds with nothing in flight before the server counts as drained
 DRAIN_LIMIT = 600.0
 RESPONSE_NAME = re.compile(r"/response/(bench\d+)")  # a request's own response_url, in its body
+TRIGGER = re.compile(r"(bench\d+\.trigger)")  # and its own trigger_id
+VIEW_ID = re.compile(r"(VBENCH\d+)")  # a submitted modal's own view id
 # What an ephemeral reply must contain to count (the links of Copy link, the observer room).
 REPLY_MARKERS = {"Copy link": "/s/", "Observer room": "observe.example.com"}
 # The request the floor answers for each kind.
@@ -92,18 +93,41 @@ FLOOR_BODIES = {Entry.SLASH: "/interviews", Entry.BUTTON: "Reschedule · open", 
                 Entry.SUBMIT: "Reschedule · submit"}
 
 
-@dataclass
-class Sent:
-    latencies_ms: list[float] = field(default_factory=list)
-    statuses: Counter[str] = field(default_factory=Counter)
-    bodies: list[bytes] = field(default_factory=list)
-    sent_at: dict[str, float] = field(default_factory=dict)
-    """Wall-clock send time by the request's response_url name (each request has its own)."""
+def _answers_ms(bodies: list[str], sent: Sent, slack: FakeSlackAPI) -> list[float]:
+    """How long each request took to be answered in Slack: its ephemeral reply through its own
+    response_url, the modal opened with its own trigger_id, or, for a submission acknowledged
+    as "Saving…", the first update of its modal (one answered in its acknowledgement: that)."""
+    sent_at: dict[str, float] = {}
+    answers = []
+    for body, at, ack, latency in zip(bodies, sent.sent_at, sent.bodies, sent.latencies_ms, strict=True):
+        plain = unquote(body)
+        if (view := VIEW_ID.search(plain)) and not (TRIGGER.search(plain) or RESPONSE_NAME.search(plain)):
+            if BANNER_BLOCK.encode() in ack:  # acknowledged as "Saving…"
+                sent_at[view[1]] = at
+            elif ack:
+                answers.append(latency)
+            continue
+        for pattern in (RESPONSE_NAME, TRIGGER):
+            if found := pattern.search(plain):
+                sent_at[found[1]] = at
+    for call in slack.calls:
+        match call.method:
+            case "views.open" | "views.push":
+                key = call.params.get("trigger_id")
+            case "views.update":
+                key = call.params.get("view_id")
+            case method if method == RESPONSE_URL_METHOD:
+                key = call.params.get("_name")
+            case _:
+                continue
+        if key in sent_at:
+            answers.append((call.at - sent_at.pop(key)) * 1000)  # the first answer only
+    return answers
 
-    def answers_ms(self, slack: FakeSlackAPI) -> list[float]:
-        """How long each request's answer through its response_url took to reach Slack."""
-        return [(call.at - self.sent_at[name]) * 1000 for call in slack.calls_to(RESPONSE_URL_METHOD)
-                if (name := call.params.get("_name")) in self.sent_at]
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
 
 
 @dataclass
@@ -132,38 +156,6 @@ class Backends:
 
     def set_delay(self, seconds: float) -> None:
         self.google.delay = self.relay.delay = seconds
-
-
-# ---------------------------------------------------------------- sending
-
-
-async def _send(url: str, bodies: Iterator[Callable[[], str]], total: int, concurrency: int) -> Sent:
-    """``total`` requests, ``concurrency`` in flight; each body is built and signed when sent."""
-    sent = Sent()
-    gate = asyncio.Semaphore(concurrency)
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
-        # Open the connections first, so no request of the row pays for its connection.
-        await asyncio.gather(*(client.get("/healthz") for _ in range(concurrency)))
-
-        async def one(make: Callable[[], str]) -> None:
-            async with gate:
-                body = make()
-                headers = slack_requests.sign(body, SIGNING_SECRET)
-                if answered_at := RESPONSE_NAME.search(unquote(body)):
-                    sent.sent_at[answered_at[1]] = time.time()
-                started = time.perf_counter()
-                try:
-                    response = await client.post("/slack/events", content=body, headers=headers)
-                    status, content = str(response.status_code), response.content
-                except httpx.HTTPError as error:
-                    status, content = type(error).__name__, b""
-                sent.latencies_ms.append((time.perf_counter() - started) * 1000)
-                sent.statuses[status] += 1
-                sent.bodies.append(content)
-
-        await asyncio.gather(*(one(next(bodies)) for _ in range(total)))
-    return sent
 
 
 # ---------------------------------------------------------------- waiting and checking
@@ -197,10 +189,15 @@ def wait_drained(db: Database, backends: Backends) -> float:
     return float("inf")
 
 
-def _as_meant(case: Case, sent: Sent, since: float, ids: Sequence[int], db: Database, slack: FakeSlackAPI) -> int:
+def _as_meant(case: Case, bodies: list[str], sent: Sent, since: float, ids: Sequence[int], db: Database,
+              slack: FakeSlackAPI) -> int:
     match case.expect:
-        case Expect.ANSWER:
-            return sum(1 for body in sent.bodies if body and "blocks" in json.loads(body))
+        case Expect.ANSWER:  # in the acknowledgement, or through response_url when it came later
+            in_ack = sum(1 for body in sent.bodies if body and "blocks" in json.loads(body))
+            names = {m[1] for m in (RESPONSE_NAME.search(unquote(b)) for b in bodies) if m}
+            later = sum(1 for call in slack.calls if call.at >= since and call.method == RESPONSE_URL_METHOD
+                        and call.params.get("_name") in names and "blocks" in call.params)
+            return in_ack + later
         case Expect.MODAL:
             return sum(1 for call in slack.calls if call.at >= since and call.method in ("views.open", "views.push")
                        and _modal_of(call.params.get("view") or {}) == case.modal)
@@ -238,7 +235,7 @@ def _targets(case: Case, spec: StudySpec, interviews: list[Seeded], numbers: Ite
         yield Target(interview, spec.channel_id, number, slack.response_url(f"bench{number}"))
 
 
-def _measure_app(options: Options, backends: Backends, workdir: Path, progress: Progress,
+def _measure_app(options: Options, backends: Backends, load: LoadGenerator, workdir: Path, progress: Progress,
                  ) -> dict[tuple[str, int], Row]:
     database_url = options.database_url or f"sqlite:///{workdir}/ack.db"
     db = reset(database_url)
@@ -252,10 +249,11 @@ def _measure_app(options: Options, backends: Backends, workdir: Path, progress: 
     url = f"http://127.0.0.1:{port}"
     numbers = count(1)
     rows: dict[tuple[str, int], Row] = {}
-    with serving(serve_command(), {**os.environ, **app_env}, url, workdir / "serve.log"):
+    with serving(serve_command(), {**os.environ, **app_env}, url, workdir / "serve.log") as server:
+        cpu = psutil.Process(server.pid)
         progress.step("warming up")
         warm = _targets(CASES[0], specs[0][1], seeded[specs[0][1].channel_id], numbers, backends.slack)
-        asyncio.run(_send(url, (partial(CASES[0].body, t) for t in warm), 30, 1))
+        load.closed_loop(url, [CASES[0].body(next(warm)) for _ in range(30)], 1)
         wait_drained(db, backends)  # the first calendar sync, with the backends still quick
         backends.set_delay(options.delay)
         for case, spec in specs:
@@ -263,19 +261,21 @@ def _measure_app(options: Options, backends: Backends, workdir: Path, progress: 
             for level in options.levels:
                 progress.step(f"{case.label}, {level} concurrent")
                 batch = [next(targets) for _ in range(options.requests)]
-                since = time.time()
-                sent = asyncio.run(_send(url, iter([partial(case.body, t) for t in batch]), len(batch), level))
+                bodies = [case.body(t) for t in batch]
+                since, cpu_before = time.time(), _cpu_seconds(cpu)
+                sent = load.closed_loop(url, bodies, level)
                 drained = wait_drained(db, backends)
+                cpu_ms = (_cpu_seconds(cpu) - cpu_before) * 1000 / len(bodies)
                 ids = [t.interview.id for t in batch]
                 rows[(case.label, level)] = Row(sent.latencies_ms, sent.statuses,
-                                                _as_meant(case, sent, since, ids, db, backends.slack), drained,
-                                                sent.answers_ms(backends.slack))
+                                                _as_meant(case, bodies, sent, since, ids, db, backends.slack), drained,
+                                                _answers_ms(bodies, sent, backends.slack), cpu_ms)
         backends.set_delay(0)
     db.dispose()
     return rows
 
 
-def _measure_floor(options: Options, backends: Backends, workdir: Path, progress: Progress,
+def _measure_floor(options: Options, backends: Backends, load: LoadGenerator, workdir: Path, progress: Progress,
                    ) -> dict[tuple[Entry, int], Row]:
     port = free_port()
     env = {**os.environ, **backends.env(f"sqlite:///{workdir}/floor.db", port)}
@@ -283,14 +283,16 @@ def _measure_floor(options: Options, backends: Backends, workdir: Path, progress
     by_label = {case.label: case for case in CASES}
     anyone = Seeded(1, datetime.now(UTC), InterviewStatus.UPCOMING, "https://meet.example.com/x")
     rows: dict[tuple[Entry, int], Row] = {}
-    with serving(floor_command(port), env, url, workdir / "floor.log"):
+    with serving(floor_command(port), env, url, workdir / "floor.log") as server:
+        cpu = psutil.Process(server.pid)
         for entry, label in FLOOR_BODIES.items():
-            case = by_label[label]
-            target = Target(anyone, "C0FLOOR", 0, backends.slack.response_url("floor"))
+            body = by_label[label].body(Target(anyone, "C0FLOOR", 0, backends.slack.response_url("floor")))
             for level in options.levels:
                 progress.step(f"floor: {entry.value}, {level} concurrent")
-                sent = asyncio.run(_send(url, cycle([partial(case.body, target)]), options.requests, level))
-                rows[(entry, level)] = Row(sent.latencies_ms, sent.statuses, options.requests, 0.0)
+                cpu_before = _cpu_seconds(cpu)
+                sent = load.closed_loop(url, [body] * options.requests, level)
+                cpu_ms = (_cpu_seconds(cpu) - cpu_before) * 1000 / options.requests
+                rows[(entry, level)] = Row(sent.latencies_ms, sent.statuses, options.requests, 0.0, cpu_ms=cpu_ms)
     return rows
 
 
@@ -308,8 +310,9 @@ def run(options: Options, progress: Progress | None = None) -> str:
                 relay=stack.enter_context(SlowSmtpRelay(0.0)),
                 notetaker=stack.enter_context(FakeNotetaker()),
             )
-            ours = _measure_app(options, backends, workdir, progress)
-            floor = _measure_floor(options, backends, workdir, progress)
+            load = stack.enter_context(LoadGenerator(SIGNING_SECRET))
+            ours = _measure_app(options, backends, load, workdir, progress)
+            floor = _measure_floor(options, backends, load, workdir, progress)
             problems = backends.slack.block_errors
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -30,6 +30,8 @@ class Row:
     drained_s: float
     answers_ms: list[float] = field(default_factory=list)
     """From sending to the answer's post to the request's response_url, where there is one."""
+    cpu_ms: float | None = None
+    """The server process's CPU time (user and system) per request, over the row and its drain."""
 
     @property
     def p50(self) -> float:
@@ -57,15 +59,17 @@ def table(options: Options, ours: dict[tuple[str, int], Row], floor: dict[tuple[
         f"({backend_name(options)}, {options.requests} signed requests per row at {levels} concurrent)",
         "",
         "| request | entry | concurrent | p50 (ms) | p99 (ms) | floor p50 (ms) | floor p99 (ms) | p50 ÷ floor "
-        "| p99 ÷ floor | answer p50 / p99 (ms) | as meant | not 200 | drained (s) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| p99 ÷ floor | server CPU per request, ours / floor (ms) | answer p50 / p99 (ms) | as meant | not 200 "
+        "| drained (s) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for case in options.cases:
         for level in options.levels:
             row, base = ours[(case.label, level)], floor[(case.entry, level)]
             lines.append(
                 f"| {case.label} | {case.entry.value} | {level} | {row.p50:.1f} | {row.p99:.1f} | {base.p50:.1f} "
-                f"| {base.p99:.1f} | {row.p50 / base.p50:.1f} | {row.p99 / base.p99:.1f} | {_answers(row)} "
+                f"| {base.p99:.1f} | {row.p50 / base.p50:.1f} | {row.p99 / base.p99:.1f} | {_cpu(row, base)} "
+                f"| {_answers(row)} "
                 f"| {row.as_meant}/{len(row.latencies_ms)} | {_not_ok(row)} | {row.drained_s:.1f} |"
             )
     lines += [
@@ -78,11 +82,19 @@ def table(options: Options, ours: dict[tuple[str, int], Row], floor: dict[tuple[
         "was found afterwards; \"not 200\": 404 is Bolt giving up after waiting 3 s for an acknowledgement "
         "(Slack shows the person an error, yet the listener still runs once a thread frees up). \"answer\": "
         "from sending to the post of the answer to the request's response_url (an ephemeral reply), as the "
-        "fake Slack received it.",
+        "fake Slack received it. \"server CPU\": the server process's CPU time, user and system, from "
+        "the row's first request until it had drained (the floor: until its last answer), per request. The "
+        "requests come from a process of their own (`bench/load.py`), one connection per request in flight.",
     ]
     if problems:
         lines.append(f"\nBlock Kit problems reported by the fake Slack: {len(problems)} (first: {problems[0]})")
     return "\n".join(lines)
+
+
+def _cpu(row: Row, base: Row) -> str:
+    if row.cpu_ms is None or base.cpu_ms is None:
+        return ""
+    return f"{row.cpu_ms:.1f} / {base.cpu_ms:.1f}"
 
 
 def _answers(row: Row) -> str:

@@ -3,17 +3,18 @@
 It acknowledges `/interviews` with a short message, and every button, menu choice and modal
 submission with an empty acknowledgement.
 
-`python -m bench.floor_app --port N` serves it with uvicorn like `interview-desk serve` does.
+`python -m bench.floor_app --port N` serves it with uvicorn exactly as `interview-desk serve`
+does (`bot.runner.serve_asgi`), access log included.
 """
 
 import argparse
 import os
 import re
 
-import uvicorn
 from slack_bolt import Ack, App
 
 from bot.composition import build_services
+from bot.runner import serve_asgi
 from bot.server import create_web_app
 from bot.settings import load_settings
 from bot.slack_app import web_client
@@ -55,7 +56,7 @@ def main() -> None:
     settings = load_settings()
     services = build_services(settings, Database(os.environ.get("DATABASE_URL", "sqlite://")))
     web = create_web_app(settings, services, build_floor_app())
-    uvicorn.run(web, host="127.0.0.1", port=args.port, log_level="warning")
+    serve_asgi(web, "127.0.0.1", args.port)
 
 
 if __name__ == "__main__":
