@@ -128,13 +128,14 @@ class InterviewService:
                     )
                     offset = 0
                 has_previous, has_next = offset > 0, more
+            upcoming_count, past_count = queries.tab_counts(session, study.id, now=now, cap=COUNT_CAP)
             return InterviewPage(
                 study=study_ref(study),
                 tab=tab,
                 items=tuple(summary(i, now) for i in rows),
                 offset=offset,
-                upcoming_count=queries.count_capped(session, study.id, past=False, now=now, cap=COUNT_CAP),
-                past_count=queries.count_capped(session, study.id, past=True, now=now, cap=COUNT_CAP),
+                upcoming_count=upcoming_count,
+                past_count=past_count,
                 count_cap=COUNT_CAP,
                 has_previous=has_previous,
                 has_next=has_next,

@@ -218,6 +218,13 @@ def test_count_capped_is_exact_below_the_cap_and_the_cap_above_it(
     assert counts[total + 2] == total
 
 
+def test_both_tab_counts_in_one_statement_match_each_tabs_count(db: Database, seeded: Seed, history: list[Row]) -> None:
+    upcoming, past = len(_expected(history, past=False)), len(_expected(history, past=True))
+    with db.transaction() as session:
+        for cap in range(1, max(upcoming, past) + 3):
+            assert queries.tab_counts(session, seeded.study_id, now=T0, cap=cap) == (min(cap, upcoming), min(cap, past))
+
+
 def test_count_capped_of_a_study_without_interviews_is_zero(db: Database, seeded: Seed) -> None:
     with db.transaction() as session:
         assert queries.count_capped(session, seeded.study_id, past=False, now=T0, cap=1000) == 0
