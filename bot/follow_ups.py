@@ -87,22 +87,23 @@ class FollowUps:
         trigger_id (3 seconds) has lapsed. False: no room came; the answer goes anyway."""
         return self._room.acquire(timeout=timeout)
 
-    def answer(self, work: Callable[[], None], *, has_room: bool = True) -> None:
+    def answer(self, work: Callable[[], None], *, took_room: bool) -> None:
         """Finish answering a click after its ack, taking turns with the other answers;
-        ``has_room``: what ``wait_for_room`` said."""
-        self._answers.submit(self._in_turn, partial(self._logged, work), has_room)
+        ``took_room``: what ``wait_for_room`` said (False also for the second half of an answer
+        already counted, such as a submission's outcome)."""
+        self._answers.submit(self._in_turn, partial(self._logged, work), took_room)
 
     def compute(self, work: Callable[[], T]) -> "Future[T]":
         """Run ``work`` on the answering lane, in turn, once there is room; its result or its
         exception comes in the future (a modal submission waits a moment for it)."""
         return self._answers.submit(self._in_turn, work, self.wait_for_room())
 
-    def _in_turn(self, work: Callable[[], T], has_room: bool) -> T:
+    def _in_turn(self, work: Callable[[], T], took_room: bool) -> T:
         try:
             with self.turns.turn():
                 return work()
         finally:
-            if has_room:
+            if took_room:
                 self._room.release()
 
     @staticmethod

@@ -60,7 +60,8 @@ def interviews_command(
         reply = listing.result(timeout=inline_answer(context))
     except NotYet:
         ack()
-        listing.add_done_callback(lambda _: lanes.run(lambda: _reply_later(listing, command, respond, client, logger)))
+        listing.add_done_callback(lambda _: lanes.answer(
+            lambda: _reply_later(listing, command, respond, client, logger, context), took_room=False))
         return
     ack(response_type="ephemeral", **reply)
 
@@ -79,10 +80,12 @@ def _list_reply(context: BoltContext, tab: ListTab, channel_id: str) -> dict[str
 
 def _reply_later(
     listing: "Future[dict[str, Any]]", command: dict[str, Any], respond: Respond, client: WebClient,
-    logger: logging.Logger,
+    logger: logging.Logger, context: BoltContext,
 ) -> None:
     try:
-        respond(response_type="ephemeral", **listing.result())
+        reply = listing.result()
+        with waiting_for_slack(context):
+            respond(response_type="ephemeral", **reply)
     except Exception as error:
         handle_error(error, command, respond, client, logger)
 

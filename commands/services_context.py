@@ -93,9 +93,9 @@ def acknowledge_then_answer(
             handle_error(error, body, respond, client, logger)
 
     follow_ups: FollowUps = context[FOLLOW_UPS_KEY]
-    has_room = follow_ups.wait_for_room()
+    took_room = follow_ups.wait_for_room()
     ack()
-    follow_ups.answer(answer, has_room=has_room)
+    follow_ups.answer(answer, took_room=took_room)
 
 
 def waiting_for_slack(context: BoltContext) -> AbstractContextManager[None]:

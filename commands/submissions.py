@@ -66,7 +66,9 @@ def finish_submission(
         result = change.result(timeout=inline_answer(context))
     except NotYet:
         ack(response_action="update", view=form_again(view, SAVING))
-        change.add_done_callback(lambda _: lanes.run(lambda: _answer_later(change, context, view, title, done, error_block, question)))
+        # The outcome is the rest of the same answer: on the answering lane, not behind deliveries.
+        change.add_done_callback(lambda _: lanes.answer(
+            lambda: _answer_later(change, context, view, title, done, error_block, question), took_room=False))
         return
     except Exception as error:
         answer = _unchanged(error, title, error_block, question)

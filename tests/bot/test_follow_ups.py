@@ -22,8 +22,8 @@ def test_an_answer_waits_for_a_turn_until_another_gives_its_turn_back() -> None:
         first_may_finish.wait(5)
         first_done.set()
 
-    follow_ups.answer(first)
-    follow_ups.answer(second_started.set)
+    follow_ups.answer(first, took_room=False)
+    follow_ups.answer(second_started.set, took_room=False)
     try:
         assert not second_started.wait(0.3)  # the only turn is taken
         first_may_finish.set()
@@ -42,8 +42,8 @@ def test_waiting_for_the_network_lets_another_answer_run() -> None:
             second_ran.wait(5)
         first_done.set()
 
-    follow_ups.answer(first)
-    follow_ups.answer(second_ran.set)
+    follow_ups.answer(first, took_room=False)
+    follow_ups.answer(second_ran.set, took_room=False)
     try:
         assert second_ran.wait(5)
         assert first_done.wait(5)
@@ -56,7 +56,7 @@ def test_a_full_lane_has_no_room_until_an_answer_is_done() -> None:
     follow_ups = FollowUps(answers_waiting=1)
     release = threading.Event()
     assert follow_ups.wait_for_room(timeout=1)
-    follow_ups.answer(lambda: release.wait(5))
+    follow_ups.answer(lambda: release.wait(5), took_room=True)
     try:
         assert not follow_ups.wait_for_room(timeout=0.2)
         release.set()
@@ -73,11 +73,11 @@ def test_a_failed_answer_frees_its_turn_and_its_room() -> None:
         raise RuntimeError("boom")
 
     assert follow_ups.wait_for_room(timeout=1)
-    follow_ups.answer(fails)
+    follow_ups.answer(fails, took_room=True)
     try:
         assert follow_ups.wait_for_room(timeout=5)
         ran = threading.Event()
-        follow_ups.answer(ran.set)
+        follow_ups.answer(ran.set, took_room=False)
         assert ran.wait(5)
     finally:
         follow_ups.shutdown()

@@ -150,14 +150,38 @@ def test_a_problem_found_after_saving_shows_the_form_again_and_changes_nothing(
     assert _starts(db, interview_id) == berlin(8, 10)
 
 
+@contextmanager
+def serving(settings: Settings, services: Services, fake_slack: FakeSlackAPI, follow_ups: FollowUps) -> Iterator[SlackClient]:
+    """The real app with these follow-up lanes, over HTTP."""
+    bolt = build_bolt_app(settings, services, follow_ups=follow_ups)
+    with serve_in_thread(create_web_app(settings, services, bolt)) as url, httpx.Client(base_url=url, timeout=10) as http:
+        yield SlackClient(http, fake_slack)
+
+
+def test_the_outcome_after_saving_does_not_wait_behind_deliveries(
+    settings: Settings, services: Services, seeded: Seed, fake_slack: FakeSlackAPI, db: Database,
+) -> None:
+    interview_id = _book_nora(services, seeded)
+    follow_ups = FollowUps(deliveries=1)
+    stuck = threading.Event()
+    with serving(settings, services, fake_slack, follow_ups) as slack:
+        modal = _reschedule_modal(slack, services, interview_id)
+        follow_ups.run(lambda: stuck.wait(10))  # the only delivery thread: a mail server that hangs
+        try:
+            with hosts_held(db, interview_id):
+                assert "Saving" in json.dumps(_submit(slack, modal, int(berlin(9, 11).timestamp()), override=True))
+            assert "Rescheduled to" in json.dumps(_updated(slack))
+            assert not stuck.is_set()
+        finally:
+            stuck.set()
+
+
 def test_a_list_that_waits_for_its_turn_follows_through_response_url(
     settings: Settings, services: Services, seeded: Seed, fake_slack: FakeSlackAPI,
 ) -> None:
     _book_nora(services, seeded)
     follow_ups = FollowUps(answering=1)
-    bolt = build_bolt_app(settings, services, follow_ups=follow_ups)
-    with serve_in_thread(create_web_app(settings, services, bolt)) as url, httpx.Client(base_url=url, timeout=10) as http:
-        slack = SlackClient(http, fake_slack)
+    with serving(settings, services, fake_slack, follow_ups) as slack:
         with follow_ups.turns.turn():  # another answer has the lane's only turn
             response = slack.command("")
             assert (response.status_code, response.content) == (200, b"")
