@@ -6,17 +6,13 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.actions import InterviewAction
 from bot.domain import Actor
-from bot.integrations.email import SmtpTransport
 from bot.integrations.templates import render_email
-from bot.jobs.deliverers import EmailDeliverer
-from bot.jobs.outbox_worker import OutboxWorker
 from bot.services import Services
 from bot.services.errors import Conflict, InvalidField, NotAllowed
 from bot.services.interview_actions import Seen, StaleView
@@ -30,12 +26,21 @@ from storage.enums import (
     OutboxKind,
     ParticipantStatus,
 )
-from storage.models import ActivityEvent, Interview, OutboxItem, Participant, Study, TeamMember
+from storage.models import Interview, Participant, Study, TeamMember
+from tests.bot.records import (
+    AS_ADA,
+    book,
+    deliver_emails,
+    events_of,
+    load_interview,
+    notes_of,
+    outbox_of,
+    participant_id,
+)
 from tests.conftest import ADA, BO, CLI, OUTSIDER, WORKSPACE, MovableClock, Seed, berlin
 from tests.support.mail import invite_attendees, invite_in, messages, text_of
 from tests.support.smtp_servers import SmtpServer
 
-AS_ADA = Actor.slack_user(WORKSPACE, ADA)
 AS_BO = Actor.slack_user(WORKSPACE, BO)
 
 
@@ -49,64 +54,13 @@ def changes(services: Services) -> InterviewChangeService:
 
 
 @pytest.fixture
-def team_emails(db: Database, seeded: Seed) -> None:
-    _give_team_emails(db)
-
-
-def _give_team_emails(db: Database) -> None:
-    """Ada and Bo as Slack would describe them, so they get their invites."""
-    with db.transaction() as session:
-        for member in session.scalars(select(TeamMember)):
-            member.display_name, member.email = {ADA: ("Ada", "ada@example.com"), BO: ("Bo", "bo@example.com")}[member.slack_user_id]
-
-
-@pytest.fixture
 def nora_in_new_york(db: Database, seeded: Seed) -> None:
     with db.transaction() as session:
         session.scalars(select(Participant).where(Participant.email == "nora@example.com")).one().timezone = "America/New_York"
 
 
-def _book(services: Services, seed: Seed, email: str = "nora@example.com", at: datetime | None = None, host: str = ADA) -> int:
-    return services.booking.book(
-        study_ref=seed.study_id, participant_email=email, starts_at=at or berlin(6, 10), host_id=host, actor=CLI,
-    ).interview_id
-
-
-def _interview(db: Database, interview_id: int) -> Interview:
-    with db.transaction() as session:
-        interview = session.get(Interview, interview_id)
-        assert interview is not None
-        interview.attendees, interview.study  # noqa: B018 (loaded for use after the session)
-        for a in interview.attendees:
-            a.participant  # noqa: B018
-        return interview
-
-
 def _seen(interview: Interview) -> Seen:
     return Seen(interview.starts_at, interview.status)
-
-
-def _outbox(db: Database, interview_id: int) -> list[OutboxItem]:
-    with db.transaction() as session:
-        return list(session.scalars(select(OutboxItem).where(OutboxItem.interview_id == interview_id).order_by(OutboxItem.id)))
-
-
-def _events(db: Database, interview_id: int, kind: ActivityKind) -> list[ActivityEvent]:
-    with db.transaction() as session:
-        return list(session.scalars(
-            select(ActivityEvent).where(ActivityEvent.interview_id == interview_id, ActivityEvent.kind == kind).order_by(ActivityEvent.id)
-        ))
-
-
-def _deliver(services: Services, clock: MovableClock, smtp: SmtpServer) -> None:
-    """Send the queued emails through the real SMTP server (channel posts wait for a Slack worker)."""
-    transport = SmtpTransport(smtp.host, smtp.port, starttls=False, timeout=5)
-    result = OutboxWorker(services.db, clock, {OutboxKind.EMAIL: EmailDeliverer(transport)}).drain()
-    assert result.failed == 0
-
-
-def _notes(db: Database, interview_id: int) -> list[dict[str, Any]]:
-    return [i.payload["note"] for i in _outbox(db, interview_id) if i.kind is OutboxKind.SLACK_POST and "note" in i.payload]
 
 
 # ---------------------------------------------------------------- reschedule
@@ -116,32 +70,32 @@ def test_reschedule_moves_the_event_and_sends_updated_invites_in_each_readers_zo
     services: Services, changes: InterviewChangeService, seeded: Seed, team_emails: None, nora_in_new_york: None,
     db: Database, clock: MovableClock, smtp_server: SmtpServer,
 ) -> None:
-    interview_id = _book(services, seeded)
+    interview_id = book(services, seeded)
     with db.transaction() as session:
         nora = next(a for a in session.get(Interview, interview_id).attendees if a.participant_id)
         nora.attendance_confirmed_at, nora.invite_status = clock(), InviteStatus.ACCEPTED
-    _deliver(services, clock, smtp_server)
-    before = _interview(db, interview_id)
+    deliver_emails(services, clock, smtp_server)
+    before = load_interview(db, interview_id)
     smtp_server.handler.received.clear()
 
     result = changes.reschedule(interview_id, AS_ADA, _seen(before), starts_at=berlin(7, 14), reason="Ada is travelling")
 
     assert result.changed and result.outbox_ids
-    after = _interview(db, interview_id)
+    after = load_interview(db, interview_id)
     assert after.starts_at == berlin(7, 14) and after.ends_at - after.starts_at == timedelta(minutes=45)
     assert after.ical_uid == before.ical_uid and after.ical_sequence == before.ical_sequence + 1
     nora = next(a for a in after.attendees if a.participant_id)
     assert nora.attendance_confirmed_at is None and nora.invite_status is InviteStatus.AWAITING
     assert nora.participant.status is ParticipantStatus.SCHEDULED
-    [event] = _events(db, interview_id, ActivityKind.RESCHEDULED)
+    [event] = events_of(db, interview_id, ActivityKind.RESCHEDULED)
     assert event.actor_slack_user_id == ADA
     assert event.details == {"previous": "2030-03-06 09:00 UTC", "reason": "Ada is travelling", "start": berlin(7, 14).astimezone(UTC).isoformat()}
-    assert _notes(db, interview_id)[-1] == {
+    assert notes_of(db, interview_id)[-1] == {
         "kind": "rescheduled", "by": ADA, "start": berlin(7, 14).astimezone(UTC).isoformat(),
         "previous": berlin(6, 10).astimezone(UTC).isoformat(), "reason": "Ada is travelling",
     }
 
-    _deliver(services, clock, smtp_server)
+    deliver_emails(services, clock, smtp_server)
     [to_nora] = messages(smtp_server, to="nora@example.com")
     [to_ada] = messages(smtp_server, to="ada@example.com")
     assert "Thu 7 March 2030, 08:00–08:45 (America/New_York)" in text_of(to_nora)
@@ -157,7 +111,7 @@ def test_reschedule_moves_the_event_and_sends_updated_invites_in_each_readers_zo
         assert set(invite_attendees(vevent)) == {"mailto:nora@example.com"}  # the organizer is ORGANIZER, not ATTENDEE
         assert str(vevent["ORGANIZER"]).lower() == "mailto:ada@example.com"
     # The participant's email is on the timeline, by whoever caused it.
-    [sent] = _events(db, interview_id, ActivityKind.EMAIL_SENT)[-1:]
+    [sent] = events_of(db, interview_id, ActivityKind.EMAIL_SENT)[-1:]
     assert sent.details == {"template": "invite_update", "to": "Nora Quist"} and sent.actor_slack_user_id == ADA
 
 
@@ -165,11 +119,11 @@ def test_a_move_across_the_clock_change_keeps_the_wall_clock_time_people_chose(
     services: Services, changes: InterviewChangeService, seeded: Seed, team_emails: None, db: Database,
     clock: MovableClock, smtp_server: SmtpServer,
 ) -> None:
-    interview_id = _book(services, seeded)  # Wednesday 6 March, 10:00 CET (09:00 UTC)
-    _deliver(services, clock, smtp_server)
+    interview_id = book(services, seeded)  # Wednesday 6 March, 10:00 CET (09:00 UTC)
+    deliver_emails(services, clock, smtp_server)
     smtp_server.handler.received.clear()
     changes.reschedule(interview_id, AS_ADA, None, starts_at=berlin(2, 10, month=4))  # after 31 March: CEST
-    _deliver(services, clock, smtp_server)
+    deliver_emails(services, clock, smtp_server)
     [to_ada] = messages(smtp_server, to="ada@example.com")
     assert "Tue 2 April 2030, 10:00–10:45 (Europe/Berlin)" in text_of(to_ada)
     assert "Was: Wed 6 March 2030, 10:00–10:45 (Europe/Berlin)" in text_of(to_ada)
@@ -180,23 +134,23 @@ def test_a_move_across_the_clock_change_keeps_the_wall_clock_time_people_chose(
 def test_the_same_time_again_changes_and_sends_nothing(
     services: Services, changes: InterviewChangeService, seeded: Seed, db: Database,
 ) -> None:
-    interview_id = _book(services, seeded)
-    seen = _seen(_interview(db, interview_id))
+    interview_id = book(services, seeded)
+    seen = _seen(load_interview(db, interview_id))
     first = changes.reschedule(interview_id, AS_ADA, seen, starts_at=berlin(7, 14))
-    items = len(_outbox(db, interview_id))
+    items = len(outbox_of(db, interview_id))
     # A double submit carries the old view: the first one moved it, the second finds it done.
     again = changes.reschedule(interview_id, AS_ADA, seen, starts_at=berlin(7, 14))
     assert first.changed and not again.changed and again.outbox_ids == ()
-    assert len(_outbox(db, interview_id)) == items and _interview(db, interview_id).ical_sequence == 1
+    assert len(outbox_of(db, interview_id)) == items and load_interview(db, interview_id).ical_sequence == 1
     assert not changes.reschedule(interview_id, AS_ADA, None, starts_at=berlin(7, 14)).changed
 
 
 def test_two_submits_at_once_move_it_once(
     services: Services, changes: InterviewChangeService, seeded: Seed, team_emails: None, db: Database,
 ) -> None:
-    interview_id = _book(services, seeded)
-    seen = _seen(_interview(db, interview_id))
-    before = {i.id for i in _outbox(db, interview_id)}
+    interview_id = book(services, seeded)
+    seen = _seen(load_interview(db, interview_id))
+    before = {i.id for i in outbox_of(db, interview_id)}
     ready = threading.Barrier(2)
 
     def submit(_: int) -> bool:
@@ -207,17 +161,17 @@ def test_two_submits_at_once_move_it_once(
         outcomes = sorted(pool.map(submit, range(2)))
 
     assert outcomes == [False, True]
-    emails = [i for i in _outbox(db, interview_id) if i.id not in before and i.kind is OutboxKind.EMAIL]
+    emails = [i for i in outbox_of(db, interview_id) if i.id not in before and i.kind is OutboxKind.EMAIL]
     assert sorted(i.payload["to"][0] for i in emails) == [["Ada", "ada@example.com"], ["Nora Quist", "nora@example.com"]]
-    assert _interview(db, interview_id).ical_sequence == 1
+    assert load_interview(db, interview_id).ical_sequence == 1
 
 
 def test_reschedule_refusals_name_the_problem_and_change_nothing(
     services: Services, changes: InterviewChangeService, seeded: Seed, db: Database,
 ) -> None:
-    interview_id = _book(services, seeded)
-    _book(services, seeded, "otto@example.com", at=berlin(8, 10))  # Ada is busy on Friday at 10
-    seen = _seen(_interview(db, interview_id))
+    interview_id = book(services, seeded)
+    book(services, seeded, "otto@example.com", at=berlin(8, 10))  # Ada is busy on Friday at 10
+    seen = _seen(load_interview(db, interview_id))
 
     with pytest.raises(InvalidField, match="already passed") as past:
         changes.reschedule(interview_id, AS_ADA, seen, starts_at=berlin(4, 10))
@@ -234,7 +188,7 @@ def test_reschedule_refusals_name_the_problem_and_change_nothing(
     assert long_reason.value.field == "reason"
     with pytest.raises(NotAllowed):
         changes.reschedule(interview_id, Actor.slack_user(WORKSPACE, OUTSIDER), seen, starts_at=berlin(7, 14))
-    assert _interview(db, interview_id).starts_at == berlin(6, 10) and _interview(db, interview_id).ical_sequence == 0
+    assert load_interview(db, interview_id).starts_at == berlin(6, 10) and load_interview(db, interview_id).ical_sequence == 0
 
     moved = changes.reschedule(interview_id, AS_ADA, seen, starts_at=berlin(7, 20), override_availability=True)
     assert moved.changed and moved.interview.starts_at == berlin(7, 20)
@@ -245,8 +199,8 @@ def test_the_buffer_keeps_the_host_free_around_other_interviews(
 ) -> None:
     with db.transaction() as session:
         session.get(Study, seeded.study_id).buffer_minutes = 15
-    interview_id = _book(services, seeded)
-    _book(services, seeded, "otto@example.com", at=berlin(8, 10))  # Friday 10:00–10:45
+    interview_id = book(services, seeded)
+    book(services, seeded, "otto@example.com", at=berlin(8, 10))  # Friday 10:00–10:45
     with pytest.raises(InvalidField, match="15-minute buffer"):
         changes.reschedule(interview_id, AS_ADA, None, starts_at=berlin(8, 10, 50))  # 5 minutes after it ends
     assert changes.reschedule(interview_id, AS_ADA, None, starts_at=berlin(8, 11)).changed
@@ -255,19 +209,19 @@ def test_the_buffer_keeps_the_host_free_around_other_interviews(
 def test_a_completed_interview_is_run_again(
     services: Services, changes: InterviewChangeService, seeded: Seed, db: Database, clock: MovableClock,
 ) -> None:
-    interview_id = _book(services, seeded)
+    interview_id = book(services, seeded)
     clock.advance(days=2)
     with db.transaction() as session:
         interview = session.get(Interview, interview_id)
         interview.status, interview.rating, interview.outcome_at = InterviewStatus.COMPLETED, 4, clock()
         nora = next(a for a in interview.attendees if a.participant_id)
         nora.attended, nora.participant.status = True, ParticipantStatus.COMPLETED
-    seen = _seen(_interview(db, interview_id))
+    seen = _seen(load_interview(db, interview_id))
 
     result = changes.reschedule(interview_id, AS_ADA, seen, starts_at=berlin(12, 10))
 
     assert result.changed and result.interview.status is InterviewStatus.UPCOMING
-    after = _interview(db, interview_id)
+    after = load_interview(db, interview_id)
     nora = next(a for a in after.attendees if a.participant_id)
     assert after.rating is None and after.outcome_at is None and nora.attended is None
     assert nora.participant.status is ParticipantStatus.SCHEDULED
@@ -276,11 +230,11 @@ def test_a_completed_interview_is_run_again(
 def test_rerunning_is_refused_when_the_participant_has_booked_again(
     services: Services, changes: InterviewChangeService, seeded: Seed, db: Database, clock: MovableClock,
 ) -> None:
-    interview_id = _book(services, seeded)
+    interview_id = book(services, seeded)
     clock.advance(days=2)
     with db.transaction() as session:
         session.get(Interview, interview_id).status = InterviewStatus.NO_SHOW
-    _book(services, seeded, at=berlin(12, 10))
+    book(services, seeded, at=berlin(12, 10))
     with pytest.raises(Conflict, match="Nora Quist already has another upcoming interview"):
         changes.reschedule(interview_id, AS_ADA, None, starts_at=berlin(13, 10))
 
@@ -288,8 +242,8 @@ def test_rerunning_is_refused_when_the_participant_has_booked_again(
 def test_stale_and_canceled_interviews_are_not_rescheduled(
     services: Services, changes: InterviewChangeService, seeded: Seed, db: Database,
 ) -> None:
-    interview_id = _book(services, seeded)
-    seen = _seen(_interview(db, interview_id))
+    interview_id = book(services, seeded)
+    seen = _seen(load_interview(db, interview_id))
     changes.reschedule(interview_id, AS_BO, seen, starts_at=berlin(7, 11))
     with pytest.raises(StaleView) as stale:  # Ada's view still shows Wednesday
         changes.reschedule(interview_id, AS_ADA, seen, starts_at=berlin(7, 15))
@@ -306,14 +260,14 @@ def test_moving_a_group_slot_moves_everyone_in_it(
 ) -> None:
     with db.transaction() as session:
         session.get(Study, seeded.study_id).participant_limit = 3
-    interview_id = _book(services, seeded)
-    assert _book(services, seeded, "otto@example.com") == interview_id
-    _deliver(services, clock, smtp_server)
+    interview_id = book(services, seeded)
+    assert book(services, seeded, "otto@example.com") == interview_id
+    deliver_emails(services, clock, smtp_server)
     smtp_server.handler.received.clear()
 
     changes.reschedule(interview_id, AS_ADA, None, starts_at=berlin(7, 14))
 
-    _deliver(services, clock, smtp_server)
+    deliver_emails(services, clock, smtp_server)
     assert sorted(str(m["To"]) for m in messages(smtp_server)) == [
         "Ada <ada@example.com>", "Nora Quist <nora@example.com>", "Otto Berg <otto@example.com>",
     ]
@@ -330,29 +284,29 @@ def test_change_host_keeps_the_organizer_and_tells_the_participant_and_new_host(
     clock: MovableClock, smtp_server: SmtpServer,
 ) -> None:
     services.studies.set_host_conferencing(seeded.study_id, BO, "https://meet.example.com/bo", "b0b")
-    interview_id = _book(services, seeded)
-    _deliver(services, clock, smtp_server)
+    interview_id = book(services, seeded)
+    deliver_emails(services, clock, smtp_server)
     smtp_server.handler.received.clear()
-    before = _interview(db, interview_id)
+    before = load_interview(db, interview_id)
     form = changes.form(interview_id, AS_ADA, _seen(before), InterviewAction.CHANGE_HOST)
     assert [(c.slack_user_id, c.has_room) for c in form.host_choices] == [(BO, True)]
 
     result = changes.change_host(interview_id, AS_ADA, _seen(before), host_id=BO, conferencing_url="https://typed.example.com/x")
 
     assert result.changed
-    after = _interview(db, interview_id)
+    after = load_interview(db, interview_id)
     roles = {a.slack_user_id: (a.role, a.is_organizer) for a in after.attendees if a.slack_user_id}
     assert roles == {ADA: (AttendeeRole.GUEST, True), BO: (AttendeeRole.HOST, False)}
     assert after.organizer_member_id == before.organizer_member_id
     # Conferencing is per host: Bo's own room wins over the typed link.
     assert (after.conferencing_url, after.conferencing_password) == ("https://meet.example.com/bo", "b0b")
     assert after.ical_sequence == 1
-    [changed] = _events(db, interview_id, ActivityKind.HOST_CHANGED)
+    [changed] = events_of(db, interview_id, ActivityKind.HOST_CHANGED)
     assert changed.details == {"host": BO, "previous": ADA}
-    assert _events(db, interview_id, ActivityKind.CONFERENCING_UPDATED)[0].details == {"url": "https://meet.example.com/bo"}
-    assert _notes(db, interview_id)[-1] == {"kind": "host_changed", "by": ADA, "host": BO, "previous": ADA}
+    assert events_of(db, interview_id, ActivityKind.CONFERENCING_UPDATED)[0].details == {"url": "https://meet.example.com/bo"}
+    assert notes_of(db, interview_id)[-1] == {"kind": "host_changed", "by": ADA, "host": BO, "previous": ADA}
 
-    _deliver(services, clock, smtp_server)
+    deliver_emails(services, clock, smtp_server)
     [to_nora], [to_bo], [to_ada] = (messages(smtp_server, to=f"{n}@example.com") for n in ("nora", "bo", "ada"))
     assert "Your interview now has a new host: Bo." in text_of(to_nora) and "https://meet.example.com/bo" in text_of(to_nora)
     assert "You're now the host" in text_of(to_bo) and "taking over from Ada" in text_of(to_bo)
@@ -371,13 +325,13 @@ def test_change_host_keeps_the_organizer_and_tells_the_participant_and_new_host(
 def test_a_new_host_without_a_room_gets_the_typed_link_and_can_hand_back(
     services: Services, changes: InterviewChangeService, seeded: Seed, db: Database,
 ) -> None:
-    interview_id = _book(services, seeded)
+    interview_id = book(services, seeded)
     changes.change_host(interview_id, AS_ADA, None, host_id=BO, conferencing_url="https://typed.example.com/x")
-    after = _interview(db, interview_id)
+    after = load_interview(db, interview_id)
     assert (after.conferencing_url, after.conferencing_password) == ("https://typed.example.com/x", None)
     # Back to Ada: her organizer row becomes the host again, with her room; Bo stays as a guest.
     changes.change_host(interview_id, AS_BO, None, host_id=ADA, conferencing_url="https://typed.example.com/x")
-    back = _interview(db, interview_id)
+    back = load_interview(db, interview_id)
     assert {a.slack_user_id: a.role for a in back.attendees if a.slack_user_id} == {ADA: AttendeeRole.HOST, BO: AttendeeRole.GUEST}
     assert back.conferencing_url == "https://meet.example.com/ada" and len(back.attendees) == 3
 
@@ -385,8 +339,8 @@ def test_a_new_host_without_a_room_gets_the_typed_link_and_can_hand_back(
 def test_change_host_refusals(
     services: Services, changes: InterviewChangeService, seeded: Seed, db: Database, clock: MovableClock,
 ) -> None:
-    interview_id = _book(services, seeded)
-    _book(services, seeded, "otto@example.com", at=berlin(6, 10, 30), host=BO)
+    interview_id = book(services, seeded)
+    book(services, seeded, "otto@example.com", at=berlin(6, 10, 30), host=BO)
     with pytest.raises(InvalidField, match="already has an interview then") as clash:
         changes.change_host(interview_id, AS_ADA, None, host_id=BO)
     assert clash.value.field == "host"
@@ -404,7 +358,7 @@ def test_change_host_refusals(
     clock.advance(days=2)
     with pytest.raises(Conflict, match="is over"):
         changes.change_host(interview_id, AS_ADA, None, host_id=BO)
-    assert _interview(db, interview_id).ical_sequence == 0
+    assert load_interview(db, interview_id).ical_sequence == 0
 
 
 def test_participant_moving_on_the_web_gets_the_new_hosts_free_times(
@@ -412,10 +366,10 @@ def test_participant_moving_on_the_web_gets_the_new_hosts_free_times(
 ) -> None:
     clock.now = clock.now.replace(hour=6)
     services.participants.add(seeded.study_id, "pia@example.com", "Pia")
-    interview_id = _book(services, seeded)
-    _book(services, seeded, "otto@example.com", at=berlin(8, 10), host=ADA)  # Ada busy Friday 10:00
-    _book(services, seeded, "pia@example.com", at=berlin(8, 14), host=BO)  # Bo busy Friday 14:00
-    token = services.participants.scheduling_link(_participant_id(db, "nora@example.com")).rsplit("/", 1)[-1]
+    interview_id = book(services, seeded)
+    book(services, seeded, "otto@example.com", at=berlin(8, 10), host=ADA)  # Ada busy Friday 10:00
+    book(services, seeded, "pia@example.com", at=berlin(8, 14), host=BO)  # Bo busy Friday 14:00
+    token = services.participants.scheduling_link(participant_id(db, "nora@example.com")).rsplit("/", 1)[-1]
     starts = {s.start for s in services.portal.slots(token)}
     assert berlin(8, 14) in starts and berlin(8, 10) not in starts  # Ada hosts: her time is taken
 
@@ -424,14 +378,9 @@ def test_participant_moving_on_the_web_gets_the_new_hosts_free_times(
     starts = {s.start for s in services.portal.slots(token)}
     assert berlin(8, 10) in starts and berlin(8, 14) not in starts  # now Bo's calendar counts
     booking = services.portal.reschedule(token, berlin(8, 10), "Europe/Berlin", None)
-    moved = _interview(db, booking.interview_id)
+    moved = load_interview(db, booking.interview_id)
     assert moved.id == interview_id and moved.starts_at == berlin(8, 10)
     assert {a.slack_user_id: a.role for a in moved.attendees if a.slack_user_id} == {ADA: AttendeeRole.GUEST, BO: AttendeeRole.HOST}
-
-
-def _participant_id(db: Database, email: str) -> int:
-    with db.transaction() as session:
-        return session.scalars(select(Participant.id).where(Participant.email == email)).one()
 
 
 # ---------------------------------------------------------------- edit details
@@ -441,20 +390,20 @@ def test_edit_details_sends_the_updated_invite_once(
     services: Services, changes: InterviewChangeService, seeded: Seed, team_emails: None, db: Database,
     clock: MovableClock, smtp_server: SmtpServer,
 ) -> None:
-    interview_id = _book(services, seeded)
-    _deliver(services, clock, smtp_server)
+    interview_id = book(services, seeded)
+    deliver_emails(services, clock, smtp_server)
     smtp_server.handler.received.clear()
 
     result = changes.edit_details(interview_id, AS_ADA, None, description="  We look at the new checkout.\nBring a card.  ",
                                   conferencing_url="https://meet.example.com/new", conferencing_password="s3cret")
 
     assert isinstance(result, DetailsResult) and result.fields == ("description", "meeting link")
-    after = _interview(db, interview_id)
+    after = load_interview(db, interview_id)
     assert after.description == "We look at the new checkout.\nBring a card." and after.ical_sequence == 1
-    assert _events(db, interview_id, ActivityKind.DETAILS_UPDATED)[0].details == {"fields": ["description", "meeting link"]}
-    assert len(_events(db, interview_id, ActivityKind.CONFERENCING_UPDATED)) == 1
-    assert _notes(db, interview_id)[-1] == {"kind": "details_updated", "by": ADA, "fields": ["description", "meeting link"]}
-    _deliver(services, clock, smtp_server)
+    assert events_of(db, interview_id, ActivityKind.DETAILS_UPDATED)[0].details == {"fields": ["description", "meeting link"]}
+    assert len(events_of(db, interview_id, ActivityKind.CONFERENCING_UPDATED)) == 1
+    assert notes_of(db, interview_id)[-1] == {"kind": "details_updated", "by": ADA, "fields": ["description", "meeting link"]}
+    deliver_emails(services, clock, smtp_server)
     [to_nora] = messages(smtp_server, to="nora@example.com")
     assert "updated the description and meeting link" in text_of(to_nora) and "Bring a card." in text_of(to_nora)
     _, vevent = invite_in(to_nora)
@@ -467,20 +416,20 @@ def test_edit_details_sends_the_updated_invite_once(
     assert not same.changed and same.outbox_ids == ()
     cleared = changes.edit_details(interview_id, AS_ADA, None, description="", conferencing_url=None, conferencing_password=None)
     assert cleared.fields == ("description", "meeting link", "password")
-    assert _interview(db, interview_id).conferencing_url is None
+    assert load_interview(db, interview_id).conferencing_url is None
 
 
 def test_edit_details_refuses_a_link_that_is_not_a_web_address(
     services: Services, changes: InterviewChangeService, seeded: Seed, db: Database,
 ) -> None:
-    interview_id = _book(services, seeded)
+    interview_id = book(services, seeded)
     for bad in ("javascript:alert(1)", "meet.example.com/x", "ftp://files.example.com"):
         with pytest.raises(InvalidField, match="web address") as error:
             changes.edit_details(interview_id, AS_ADA, None, description=None, conferencing_url=bad, conferencing_password=None)
         assert error.value.field == "link"
     with pytest.raises(InvalidField, match="too long"):
         changes.edit_details(interview_id, AS_ADA, None, description="x" * 3001, conferencing_url=None, conferencing_password=None)
-    assert _interview(db, interview_id).ical_sequence == 0
+    assert load_interview(db, interview_id).ical_sequence == 0
 
 
 # ---------------------------------------------------------------- shared
@@ -489,7 +438,7 @@ def test_edit_details_refuses_a_link_that_is_not_a_web_address(
 def test_every_change_is_for_the_team_only(
     services: Services, changes: InterviewChangeService, seeded: Seed, db: Database,
 ) -> None:
-    interview_id = _book(services, seeded)
+    interview_id = book(services, seeded)
     outsider = Actor.slack_user(WORKSPACE, OUTSIDER)
     calls = [
         lambda: changes.form(interview_id, outsider, None, InterviewAction.EDIT_DETAILS),
@@ -500,17 +449,17 @@ def test_every_change_is_for_the_team_only(
     for call in calls:
         with pytest.raises(NotAllowed, match="Only the research team"):
             call()
-    after = _interview(db, interview_id)
+    after = load_interview(db, interview_id)
     assert after.ical_sequence == 0 and after.participant_limit == 1 and after.description is None
-    assert [e.kind for e in _events(db, interview_id, ActivityKind.HOST_CHANGED)] == []
+    assert [e.kind for e in events_of(db, interview_id, ActivityKind.HOST_CHANGED)] == []
 
 
 def test_cli_changes_are_told_as_an_admins(
     services: Services, changes: InterviewChangeService, seeded: Seed, db: Database,
 ) -> None:
-    interview_id = _book(services, seeded)
+    interview_id = book(services, seeded)
     changes.edit_details(interview_id, CLI, None, description="From the command line", conferencing_url=None, conferencing_password=None)
-    assert _notes(db, interview_id)[-1]["who"] == "An admin" and "by" not in _notes(db, interview_id)[-1]
+    assert notes_of(db, interview_id)[-1]["who"] == "An admin" and "by" not in notes_of(db, interview_id)[-1]
 
 
 CONTEXTS = {

@@ -20,7 +20,8 @@ from storage.enums import (
     ParticipantStatus,
     StudyStatus,
 )
-from storage.models import ActivityEvent, Interview, OutboxItem, Participant, Study, TeamMember
+from storage.models import Interview, OutboxItem, Participant, Study, TeamMember
+from tests.bot.records import events_of, load_interview, outbox_of
 from tests.conftest import ADA, BO, CLI, OUTSIDER, WORKSPACE, MovableClock, Seed, berlin
 
 ADA_ACTS = Actor.slack_user(WORKSPACE, ADA)
@@ -57,27 +58,9 @@ def _seen(status: InterviewStatus = InterviewStatus.UPCOMING) -> Seen:
     return Seen(START, status)
 
 
-def _interview(db: Database, interview_id: int) -> Interview:
-    with db.transaction() as session:
-        interview = session.get(Interview, interview_id)
-        assert interview is not None
-        _ = [(a.participant, a.participant.status if a.participant else None) for a in interview.attendees]
-        return interview
-
-
 def _statuses(db: Database) -> dict[str, ParticipantStatus]:
     with db.transaction() as session:
         return {p.name: p.status for p in session.scalars(select(Participant))}
-
-
-def _outbox(db: Database, interview_id: int) -> list[OutboxItem]:
-    with db.transaction() as session:
-        return list(session.scalars(select(OutboxItem).where(OutboxItem.interview_id == interview_id).order_by(OutboxItem.id)))
-
-
-def _events(db: Database, interview_id: int, kind: ActivityKind) -> list[ActivityEvent]:
-    with db.transaction() as session:
-        return list(session.scalars(select(ActivityEvent).where(ActivityEvent.interview_id == interview_id, ActivityEvent.kind == kind)))
 
 
 def _notes(items: list[OutboxItem]) -> list[dict]:
@@ -93,19 +76,19 @@ def _started(clock: MovableClock) -> None:
 
 def test_completed_marks_everyone_attended_and_tells_the_card(outcomes: InterviewOutcomeService, services: Services, seeded: Seed, clock: MovableClock, db: Database) -> None:
     interview_id = _book(services, seeded)
-    before = len(_outbox(db, interview_id))
+    before = len(outbox_of(db, interview_id))
     _started(clock)
 
     done = outcomes.mark_completed(interview_id, ADA_ACTS, _seen())
 
     assert done.changed and done.interview.status is InterviewStatus.COMPLETED
-    interview = _interview(db, interview_id)
+    interview = load_interview(db, interview_id)
     assert interview.status is InterviewStatus.COMPLETED and interview.outcome_at == clock()
     [nora] = [a for a in interview.attendees if a.role is AttendeeRole.PARTICIPANT]
     assert nora.attended is True and _statuses(db)["Nora Quist"] is ParticipantStatus.COMPLETED
-    [event] = _events(db, interview_id, ActivityKind.COMPLETED)
+    [event] = events_of(db, interview_id, ActivityKind.COMPLETED)
     assert event.actor_slack_user_id == ADA
-    new = _outbox(db, interview_id)[before:]
+    new = outbox_of(db, interview_id)[before:]
     assert {i.id for i in new} == set(done.outbox_ids) and all(i.kind is OutboxKind.SLACK_POST for i in new)
     assert _notes(new) == [{"kind": "completed", "by": ADA}]
 
@@ -114,13 +97,13 @@ def test_a_repeat_changes_nothing_and_says_who_did_it(outcomes: InterviewOutcome
     interview_id = _book(services, seeded)
     _started(clock)
     outcomes.mark_completed(interview_id, BO_ACTS, _seen())
-    before = len(_outbox(db, interview_id))
+    before = len(outbox_of(db, interview_id))
 
     again = outcomes.mark_completed(interview_id, ADA_ACTS, _seen())  # Ada's view still said upcoming
 
     assert not again.changed and again.outbox_ids == ()
     assert again.already_by is not None and again.already_by.slack_user_id == BO
-    assert len(_outbox(db, interview_id)) == before and len(_events(db, interview_id, ActivityKind.COMPLETED)) == 1
+    assert len(outbox_of(db, interview_id)) == before and len(events_of(db, interview_id, ActivityKind.COMPLETED)) == 1
 
 
 def test_nothing_is_marked_before_the_interview_starts(outcomes: InterviewOutcomeService, services: Services, seeded: Seed, db: Database) -> None:
@@ -129,12 +112,12 @@ def test_nothing_is_marked_before_the_interview_starts(outcomes: InterviewOutcom
         with pytest.raises(Conflict) as refused:
             mark(interview_id, ADA_ACTS, _seen())
         assert refused.value.message == NOT_STARTED
-    assert _interview(db, interview_id).status is InterviewStatus.UPCOMING
+    assert load_interview(db, interview_id).status is InterviewStatus.UPCOMING
 
 
 def test_only_the_team_may_mark_or_cancel(outcomes: InterviewOutcomeService, services: Services, seeded: Seed, clock: MovableClock, db: Database) -> None:
     interview_id = _book(services, seeded)
-    before = len(_outbox(db, interview_id))
+    before = len(outbox_of(db, interview_id))
     outsider = Actor.slack_user(WORKSPACE, OUTSIDER)
     with pytest.raises(NotAllowed):
         outcomes.cancel(interview_id, outsider, _seen(), message="bye")
@@ -143,7 +126,7 @@ def test_only_the_team_may_mark_or_cancel(outcomes: InterviewOutcomeService, ser
         outcomes.mark_completed(interview_id, outsider)
     with pytest.raises(NotAllowed):
         outcomes.mark_no_show(interview_id, Actor.slack_user("T0OTHER", ADA))  # same id, other workspace
-    assert _interview(db, interview_id).status is InterviewStatus.UPCOMING and len(_outbox(db, interview_id)) == before
+    assert load_interview(db, interview_id).status is InterviewStatus.UPCOMING and len(outbox_of(db, interview_id)) == before
 
 
 # ---------------------------------------------------------------- no-show
@@ -157,18 +140,18 @@ def test_no_show_then_corrected_to_completed_and_back(outcomes: InterviewOutcome
     assert missed.interview.status is InterviewStatus.NO_SHOW
     assert [p.attended for p in missed.interview.participants] == [False]
     assert _statuses(db)["Nora Quist"] is ParticipantStatus.NO_SHOW
-    [event] = _events(db, interview_id, ActivityKind.NO_SHOW)
+    [event] = events_of(db, interview_id, ActivityKind.NO_SHOW)
     assert event.details == {"participants": ["Nora Quist"]}
-    assert _notes(_outbox(db, interview_id))[-1] == {"kind": "no_show", "by": ADA, "participants": ["Nora Quist"]}
+    assert _notes(outbox_of(db, interview_id))[-1] == {"kind": "no_show", "by": ADA, "participants": ["Nora Quist"]}
 
     came = outcomes.mark_completed(interview_id, BO_ACTS, _seen(InterviewStatus.NO_SHOW))
     assert came.changed and [p.attended for p in came.interview.participants] == [True]
     assert _statuses(db)["Nora Quist"] is ParticipantStatus.COMPLETED
-    assert _events(db, interview_id, ActivityKind.COMPLETED)[0].details == {"previous": "no_show"}
+    assert events_of(db, interview_id, ActivityKind.COMPLETED)[0].details == {"previous": "no_show"}
 
     again = outcomes.mark_no_show(interview_id, ADA_ACTS, _seen(InterviewStatus.COMPLETED))
     assert again.changed and again.interview.status is InterviewStatus.NO_SHOW
-    assert len(_events(db, interview_id, ActivityKind.NO_SHOW)) == 2
+    assert len(events_of(db, interview_id, ActivityKind.NO_SHOW)) == 2
 
 
 def test_a_teammates_different_outcome_is_a_stale_view_not_a_repeat(outcomes: InterviewOutcomeService, services: Services, seeded: Seed, clock: MovableClock, db: Database) -> None:
@@ -179,7 +162,7 @@ def test_a_teammates_different_outcome_is_a_stale_view_not_a_repeat(outcomes: In
         outcomes.mark_no_show(interview_id, ADA_ACTS, _seen())  # Ada still saw it upcoming
     assert stale.value.current.status is InterviewStatus.COMPLETED
     assert stale.value.changed_by is not None and stale.value.changed_by.slack_user_id == BO
-    assert _interview(db, interview_id).status is InterviewStatus.COMPLETED
+    assert load_interview(db, interview_id).status is InterviewStatus.COMPLETED
 
 
 def test_group_slot_marks_each_participant_and_is_completed_if_anyone_came(outcomes: InterviewOutcomeService, services: Services, seeded: Seed, clock: MovableClock, db: Database) -> None:
@@ -198,7 +181,7 @@ def test_group_slot_marks_each_participant_and_is_completed_if_anyone_came(outco
     assert some.interview.status is InterviewStatus.COMPLETED
     assert {p.name: p.attended for p in some.interview.participants} == {"Nora Quist": True, "Otto Berg": False}
     assert _statuses(db) == {"Nora Quist": ParticipantStatus.COMPLETED, "Otto Berg": ParticipantStatus.NO_SHOW}
-    assert _events(db, interview_id, ActivityKind.NO_SHOW)[0].details == {"participants": ["Otto Berg"], "attended": ["Nora Quist"]}
+    assert events_of(db, interview_id, ActivityKind.NO_SHOW)[0].details == {"participants": ["Otto Berg"], "attended": ["Nora Quist"]}
 
     repeat = outcomes.mark_no_show(interview_id, ADA_ACTS, _seen(), no_shows=[ids["Otto Berg"]])
     assert not repeat.changed and repeat.outbox_ids == ()
@@ -224,18 +207,18 @@ def test_marking_a_group_completed_keeps_an_individual_no_show(outcomes: Intervi
 
 def test_cancel_tells_everyone_with_the_invite_canceled(outcomes: InterviewOutcomeService, services: Services, seeded: Seed, ada_has_email: None, db: Database) -> None:
     interview_id = _book(services, seeded)
-    sequence = _interview(db, interview_id).ical_sequence
-    before = len(_outbox(db, interview_id))
+    sequence = load_interview(db, interview_id).ical_sequence
+    before = len(outbox_of(db, interview_id))
 
     done = outcomes.cancel(interview_id, ADA_ACTS, _seen(), message="  Our host is ill.\nSorry!  ")
 
-    interview = _interview(db, interview_id)
+    interview = load_interview(db, interview_id)
     assert interview.status is InterviewStatus.CANCELED and interview.ical_sequence == sequence + 1
     assert interview.outcome_note == "Our host is ill.\nSorry!"
     assert _statuses(db)["Nora Quist"] is ParticipantStatus.CANCELED_INTERVIEW
-    [event] = _events(db, interview_id, ActivityKind.CANCELED)
+    [event] = events_of(db, interview_id, ActivityKind.CANCELED)
     assert event.actor_slack_user_id == ADA and event.details == {"reason": "Our host is ill.\nSorry!"}
-    new = _outbox(db, interview_id)[before:]
+    new = outbox_of(db, interview_id)[before:]
     assert {i.id for i in new} == set(done.outbox_ids)
     emails = {i.idempotency_key: i.payload for i in new if i.kind is OutboxKind.EMAIL}
     nora_id = next(p.participant_id for p in done.interview.participants)
@@ -253,16 +236,16 @@ def test_cancel_tells_everyone_with_the_invite_canceled(outcomes: InterviewOutco
 
     again = outcomes.cancel(interview_id, BO_ACTS, _seen(), message="Other words")
     assert not again.changed and again.already_by is not None and again.already_by.slack_user_id == ADA
-    assert len(_outbox(db, interview_id)) == before + len(new)
-    assert _interview(db, interview_id).ical_sequence == sequence + 1
+    assert len(outbox_of(db, interview_id)) == before + len(new)
+    assert load_interview(db, interview_id).ical_sequence == sequence + 1
 
 
 def test_cancelling_a_group_slot_cancels_it_for_everyone(outcomes: InterviewOutcomeService, services: Services, seeded: Seed, db: Database) -> None:
     interview_id = _group(services, seeded)
     done = outcomes.cancel(interview_id, ADA_ACTS, _seen())
-    assert done.interview.status is InterviewStatus.CANCELED and _interview(db, interview_id).outcome_note is None
+    assert done.interview.status is InterviewStatus.CANCELED and load_interview(db, interview_id).outcome_note is None
     assert set(_statuses(db).values()) == {ParticipantStatus.CANCELED_INTERVIEW}
-    to = sorted(i.payload["to"][0] for i in _outbox(db, interview_id) if i.idempotency_key.startswith("email:team_cancel:"))
+    to = sorted(i.payload["to"][0] for i in outbox_of(db, interview_id) if i.idempotency_key.startswith("email:team_cancel:"))
     assert to == [["Nora Quist", "nora@example.com"], ["Otto Berg", "otto@example.com"]]
 
 
@@ -281,7 +264,7 @@ def test_cancel_refuses_what_cannot_be_canceled(outcomes: InterviewOutcomeServic
     outcomes.mark_completed(interview_id, ADA_ACTS, _seen())
     with pytest.raises(Conflict, match="marked completed, so it can't be canceled"):
         outcomes.cancel(interview_id, ADA_ACTS, _seen(InterviewStatus.COMPLETED))
-    assert _interview(db, interview_id).status is InterviewStatus.COMPLETED
+    assert load_interview(db, interview_id).status is InterviewStatus.COMPLETED
 
 
 def test_cancel_after_the_participant_moved_it_is_a_stale_view(outcomes: InterviewOutcomeService, services: Services, seeded: Seed, db: Database) -> None:
@@ -289,11 +272,11 @@ def test_cancel_after_the_participant_moved_it_is_a_stale_view(outcomes: Intervi
     nora = next(p for p in services.participants.list(seeded.study_id) if p.email == "nora@example.com")
     token = services.participants.scheduling_link(nora.id).rsplit("/", 1)[-1]
     services.portal.reschedule(token, services.portal.slots(token)[3].start, "Europe/Berlin", None)
-    before = len(_outbox(db, interview_id))
+    before = len(outbox_of(db, interview_id))
     with pytest.raises(StaleView) as stale:
         outcomes.cancel(interview_id, ADA_ACTS, _seen(), message="Sorry")
     assert stale.value.changed_by is not None and stale.value.changed_by.name == "Nora Quist"
-    assert _interview(db, interview_id).status is InterviewStatus.UPCOMING and len(_outbox(db, interview_id)) == before
+    assert load_interview(db, interview_id).status is InterviewStatus.UPCOMING and len(outbox_of(db, interview_id)) == before
 
 
 def test_a_closed_study_offers_no_new_time(outcomes: InterviewOutcomeService, services: Services, seeded: Seed, db: Database) -> None:
@@ -302,7 +285,7 @@ def test_a_closed_study_offers_no_new_time(outcomes: InterviewOutcomeService, se
         session.get(Study, seeded.study_id).status = StudyStatus.CLOSED
     assert outcomes.cancel_form(interview_id, ADA_ACTS, _seen()).can_rebook is False
     outcomes.cancel(interview_id, ADA_ACTS, _seen(), message="The study <b>ended</b> early.\nThank you!")
-    [email] = [i.payload for i in _outbox(db, interview_id) if i.idempotency_key.startswith("email:team_cancel:")]
+    [email] = [i.payload for i in outbox_of(db, interview_id) if i.idempotency_key.startswith("email:team_cancel:")]
     assert "/s/" not in email["text"] and "/s/" not in email["html"] and "You don't need to do anything else." in email["text"]
     assert "The study <b>ended</b> early.\nThank you!" in email["text"]
     assert "The study &lt;b&gt;ended&lt;/b&gt; early.<br>Thank you!" in email["html"]  # escaped, lines kept
@@ -325,5 +308,5 @@ def test_two_cancels_at_once_cancel_once(outcomes: InterviewOutcomeService, serv
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(lambda who: outcomes.cancel(interview_id, who, _seen(), message="Sorry"), [ADA_ACTS, BO_ACTS]))
     assert sorted(r.changed for r in results) == [False, True]
-    assert len([i for i in _outbox(db, interview_id) if i.idempotency_key.startswith("email:team_cancel:")]) == 1
-    assert _interview(db, interview_id).ical_sequence == 1 and len(_events(db, interview_id, ActivityKind.CANCELED)) == 1
+    assert len([i for i in outbox_of(db, interview_id) if i.idempotency_key.startswith("email:team_cancel:")]) == 1
+    assert load_interview(db, interview_id).ical_sequence == 1 and len(events_of(db, interview_id, ActivityKind.CANCELED)) == 1
