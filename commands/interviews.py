@@ -2,7 +2,6 @@
 
 import logging
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as NotYet
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -16,13 +15,13 @@ from bot.domain import ListTab
 from bot.services.errors import DomainError
 from commands.book import book_command
 from commands.calendar import connect_command, disconnect_command
-from commands.errors import handle_error, user_message
+from commands.errors import user_message
 from commands.invite import invite_command
 from commands.services_context import (
     acknowledge_then_answer,
     actor,
-    follow_ups,
-    inline_answer,
+    answer_in_ack_or_later,
+    failures_told,
     services,
     waiting_for_slack,
     workspace_id,
@@ -51,19 +50,21 @@ def interviews_command(
     if sub not in SUBCOMMANDS:
         ack(response_type="ephemeral", text="Interview Desk help", blocks=help_blocks(unknown=sub))
         return
+    def reply_later(listing: "Future[dict[str, Any]]") -> None:
+        with failures_told(command, respond, client, logger):
+            reply = listing.result()
+            with waiting_for_slack(context):
+                respond(response_type="ephemeral", **reply)
+
     # The list is built on the answering lane; the acknowledgement waits a moment for it
     # (SLACK_INLINE_ANSWER_SECONDS) to carry it, saving a round trip through response_url.
     # Busier than that, the ack goes at once and the list follows through response_url.
-    lanes = follow_ups(context)
-    listing = lanes.compute(lambda: _list_reply(context, SUBCOMMANDS[sub], command.get("channel_id", "")))
-    try:
-        reply = listing.result(timeout=inline_answer(context))
-    except NotYet:
-        ack()
-        listing.add_done_callback(lambda _: lanes.answer(
-            lambda: _reply_later(listing, command, respond, client, logger, context), took_room=False))
-        return
-    ack(response_type="ephemeral", **reply)
+    listing = answer_in_ack_or_later(
+        context, lambda: _list_reply(context, SUBCOMMANDS[sub], command.get("channel_id", "")),
+        meanwhile=ack, later=reply_later,
+    )
+    if listing is not None:
+        ack(response_type="ephemeral", **listing.result())
 
 
 def _list_reply(context: BoltContext, tab: ListTab, channel_id: str) -> dict[str, Any]:
@@ -76,18 +77,6 @@ def _list_reply(context: BoltContext, tab: ListTab, channel_id: str) -> dict[str
         message = user_message(error)
         return {"text": message, "blocks": message_blocks(message)}
     return {"text": fallback_text(page), "blocks": interview_list(page)}
-
-
-def _reply_later(
-    listing: "Future[dict[str, Any]]", command: dict[str, Any], respond: Respond, client: WebClient,
-    logger: logging.Logger, context: BoltContext,
-) -> None:
-    try:
-        reply = listing.result()
-        with waiting_for_slack(context):
-            respond(response_type="ephemeral", **reply)
-    except Exception as error:
-        handle_error(error, command, respond, client, logger)
 
 
 def navigate(

@@ -2,9 +2,10 @@
 Slack client into every listener's context."""
 
 import logging
-from collections.abc import Callable
-from contextlib import AbstractContextManager
-from typing import Any
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, wait
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, TypeVar
 
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
@@ -21,6 +22,8 @@ SERVICES_KEY = "services"
 WORKER_KEY = "outbox_worker"
 FOLLOW_UPS_KEY = "follow_ups"
 INLINE_ANSWER_KEY = "inline_answer"
+
+T = TypeVar("T")
 
 
 def install(
@@ -47,11 +50,6 @@ def follow_ups(context: BoltContext) -> FollowUps:
     return context[FOLLOW_UPS_KEY]
 
 
-def inline_answer(context: BoltContext) -> float:
-    """Seconds a submission's acknowledgement waits for its change (SLACK_INLINE_ANSWER_SECONDS)."""
-    return context[INLINE_ANSWER_KEY]
-
-
 def deliver_after_ack(
     context: BoltContext, outbox_ids: tuple[int, ...], then: Callable[[list[SideEffectState]], None] | None = None,
 ) -> None:
@@ -74,8 +72,16 @@ def deliver_after_ack(
         worker.deliver_now(outbox_ids)
 
     if outbox_ids or then is not None:  # on the follow-up threads, never the listener's
-        follow_ups: FollowUps = context[FOLLOW_UPS_KEY]
-        follow_ups.run(deliver)
+        follow_ups(context).run(deliver)
+
+
+@contextmanager
+def failures_told(body: dict[str, Any], respond: Respond, client: WebClient, logger: logging.Logger) -> Iterator[None]:
+    """Around work after the ack: a failure is answered to the person as a listener's would be."""
+    try:
+        yield
+    except Exception as error:
+        handle_error(error, body, respond, client, logger)
 
 
 def acknowledge_then_answer(
@@ -83,26 +89,44 @@ def acknowledge_then_answer(
     logger: logging.Logger, work: Callable[[], None],
 ) -> None:
     """Acknowledge a click, then finish answering it on the answering lane (``bot.follow_ups``),
-    off the listener's thread; a failure there is answered to the person as a listener's would
-    be. If the lane is full, the acknowledgement waits for room first (at most 2 seconds)."""
+    off the listener's thread. If the lane is full, the acknowledgement waits for room first
+    (at most 2 seconds)."""
 
     def answer() -> None:
-        try:
+        with failures_told(body, respond, client, logger):
             work()
-        except Exception as error:
-            handle_error(error, body, respond, client, logger)
 
-    follow_ups: FollowUps = context[FOLLOW_UPS_KEY]
-    took_room = follow_ups.wait_for_room()
+    lanes = follow_ups(context)
+    took_room = lanes.wait_for_room()
     ack()
-    follow_ups.answer(answer, took_room=took_room)
+    lanes.answer(answer, took_room=took_room)
+
+
+def answer_in_ack_or_later(
+    context: BoltContext, work: Callable[[], T], *, meanwhile: Callable[[], None],
+    later: Callable[["Future[T]"], None],
+) -> "Future[T] | None":
+    """Run ``work`` on the answering lane and wait for it up to SLACK_INLINE_ANSWER_SECONDS, so
+    that a quick answer can travel in the acknowledgement.
+
+    Done in time: its future (finished), for the caller to answer from. Not done: None, once
+    ``meanwhile()`` has acknowledged; ``later(future)`` runs on the answering lane when it is.
+    """
+    lanes = follow_ups(context)
+    outcome = lanes.compute(work)
+    done, _ = wait([outcome], timeout=context[INLINE_ANSWER_KEY])
+    if done:
+        return outcome
+    meanwhile()
+    # The rest of the same answer: on the answering lane, not behind deliveries.
+    outcome.add_done_callback(lambda _: lanes.answer(lambda: later(outcome), took_room=False))
+    return None
 
 
 def waiting_for_slack(context: BoltContext) -> AbstractContextManager[None]:
     """Around a call to Slack made without the app's client (a response_url): the answering
     lane's turn goes to another meanwhile, as the client's calls do."""
-    follow_ups: FollowUps = context[FOLLOW_UPS_KEY]
-    return follow_ups.turns.waiting()
+    return follow_ups(context).turns.waiting()
 
 
 def workspace_id(context: BoltContext) -> str:

@@ -20,7 +20,6 @@ and the modal shows how that went; the details modal underneath is refreshed.
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as NotYet
 from typing import Any
 
 from slack_bolt import Ack, BoltContext
@@ -33,7 +32,7 @@ from bot.services.errors import DomainError
 from bot.services.interview_actions import ActionResult, StaleView
 from commands.errors import OOPS, user_blocks, user_message
 from commands.interview_actions import modal_state, update_view
-from commands.services_context import actor, deliver_after_ack, follow_ups, inline_answer, services
+from commands.services_context import actor, answer_in_ack_or_later, deliver_after_ack, services
 
 log = logging.getLogger(__name__)
 
@@ -60,16 +59,14 @@ def finish_submission(
     person something rather than refuses (nothing changed), the view that asks it.
     """
     view = body.get("view") or {}
-    lanes = follow_ups(context)
-    change = lanes.compute(run)
-    try:
-        result = change.result(timeout=inline_answer(context))
-    except NotYet:
-        ack(response_action="update", view=form_again(view, SAVING))
-        # The outcome is the rest of the same answer: on the answering lane, not behind deliveries.
-        change.add_done_callback(lambda _: lanes.answer(
-            lambda: _answer_later(change, context, view, title, done, error_block, question), took_room=False))
+    change = answer_in_ack_or_later(
+        context, run, meanwhile=lambda: ack(response_action="update", view=form_again(view, SAVING)),
+        later=lambda change: _answer_later(change, context, view, title, done, error_block, question),
+    )
+    if change is None:
         return
+    try:
+        result = change.result()
     except Exception as error:
         answer = _unchanged(error, title, error_block, question)
         if answer is None:
