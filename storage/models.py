@@ -1,32 +1,28 @@
 """SQLAlchemy 2 typed models: the whole data model of Interview Desk.
 
-Conventions: integer surrogate keys; every datetime is timezone-aware UTC (``UTCDateTime``);
-enumerations are stored as their string values (``storage.enums``); JSON columns hold small,
-schema-validated documents (availability windows, screener, details of an activity event).
-Indexes are named after the query they serve.
+Conventions (the base and column types in ``storage.base``): integer surrogate keys; every
+datetime is timezone-aware UTC; enumerations are stored as their string values
+(``storage.enums``); JSON columns hold small, schema-validated documents (availability windows,
+screener, details of an activity event). Indexes are named after the query they serve.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
-    Enum,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     Numeric,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from storage.base import Base, Json, Timestamped, stored_enum, utcnow
 from storage.enums import (
     ActivityKind,
     ActorKind,
@@ -41,44 +37,6 @@ from storage.enums import (
     StudyStatus,
     TeamRole,
 )
-from storage.types import UTCDateTime
-
-# Stable constraint names, so that migrations can refer to them on every backend.
-NAMING = {
-    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-Json = JSON().with_variant(JSONB(), "postgresql")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _enum(enum_cls: type[StrEnum]) -> Enum:
-    # VARCHAR holding the member's value, not a native PostgreSQL enum: adding a member then needs
-    # no ALTER TYPE, and loaded values are still enum members.
-    return Enum(
-        enum_cls,
-        native_enum=False,
-        create_constraint=False,
-        length=32,
-        values_callable=lambda members: [m.value for m in members],
-    )
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime()}
-
-
-class Timestamped:
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class ResearchTeam(Timestamped, Base):
@@ -109,7 +67,7 @@ class TeamMember(Timestamped, Base):
     slack_user_id: Mapped[str] = mapped_column(String(32))
     display_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
-    role: Mapped[TeamRole] = mapped_column(_enum(TeamRole), default=TeamRole.MEMBER)
+    role: Mapped[TeamRole] = mapped_column(stored_enum(TeamRole), default=TeamRole.MEMBER)
     can_host: Mapped[bool] = mapped_column(Boolean, default=True)
 
     team: Mapped[ResearchTeam] = relationship(back_populates="members")
@@ -132,7 +90,7 @@ class Study(Timestamped, Base):
     slack_workspace_id: Mapped[str] = mapped_column(String(32))
     slack_channel_id: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(200))
-    status: Mapped[StudyStatus] = mapped_column(_enum(StudyStatus), default=StudyStatus.ACTIVE)
+    status: Mapped[StudyStatus] = mapped_column(stored_enum(StudyStatus), default=StudyStatus.ACTIVE)
 
     # Scheduling
     session_name: Mapped[str] = mapped_column(String(200))
@@ -200,7 +158,7 @@ class Participant(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320))
     status: Mapped[ParticipantStatus] = mapped_column(
-        _enum(ParticipantStatus), default=ParticipantStatus.INVITED
+        stored_enum(ParticipantStatus), default=ParticipantStatus.INVITED
     )
     screener_answers: Mapped[dict[str, Any] | None] = mapped_column(Json)
     # The personal scheduling token is derived from SECRET_KEY and this nonce, and only its
@@ -237,7 +195,7 @@ class Interview(Timestamped, Base):
     ends_at: Mapped[datetime] = mapped_column()
     session_name: Mapped[str] = mapped_column(String(200))
     status: Mapped[InterviewStatus] = mapped_column(
-        _enum(InterviewStatus), default=InterviewStatus.UPCOMING
+        stored_enum(InterviewStatus), default=InterviewStatus.UPCOMING
     )
     conferencing_url: Mapped[str | None] = mapped_column(String(2000))
     conferencing_password: Mapped[str | None] = mapped_column(String(200))
@@ -261,7 +219,7 @@ class Interview(Timestamped, Base):
     # Chosen at booking: an organizer with a connected Google Calendar gets the event there and
     # Google sends the invitations; otherwise we email our own iCalendar invites.
     calendar_provider: Mapped[CalendarProvider] = mapped_column(
-        _enum(CalendarProvider), default=CalendarProvider.EMAIL, server_default=CalendarProvider.EMAIL.value
+        stored_enum(CalendarProvider), default=CalendarProvider.EMAIL, server_default=CalendarProvider.EMAIL.value
     )
 
     # The interview's card in the study channel, edited in place.
@@ -292,7 +250,7 @@ class Attendee(Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
-    role: Mapped[AttendeeRole] = mapped_column(_enum(AttendeeRole))
+    role: Mapped[AttendeeRole] = mapped_column(stored_enum(AttendeeRole))
     participant_id: Mapped[int | None] = mapped_column(
         ForeignKey("participants.id", ondelete="CASCADE")
     )
@@ -301,7 +259,7 @@ class Attendee(Timestamped, Base):
     display_name: Mapped[str] = mapped_column(String(200))
     is_organizer: Mapped[bool] = mapped_column(Boolean, default=False)
     invite_status: Mapped[InviteStatus] = mapped_column(
-        _enum(InviteStatus), default=InviteStatus.AWAITING
+        stored_enum(InviteStatus), default=InviteStatus.AWAITING
     )
     attendance_confirmed_at: Mapped[datetime | None] = mapped_column()
     # Set after the interview: True attended, False no-show, None not recorded.
@@ -331,7 +289,7 @@ class CalendarConnection(Timestamped, Base):
         ForeignKey("team_members.id", ondelete="CASCADE"), unique=True
     )
     status: Mapped[ConnectionStatus] = mapped_column(
-        _enum(ConnectionStatus), default=ConnectionStatus.ACTIVE
+        stored_enum(ConnectionStatus), default=ConnectionStatus.ACTIVE
     )
     calendar_id: Mapped[str] = mapped_column(String(255), default="primary")
     scopes: Mapped[str] = mapped_column(String(1000), default="")
@@ -380,8 +338,8 @@ class ActivityEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
-    kind: Mapped[ActivityKind] = mapped_column(_enum(ActivityKind))
-    actor_kind: Mapped[ActorKind] = mapped_column(_enum(ActorKind))
+    kind: Mapped[ActivityKind] = mapped_column(stored_enum(ActivityKind))
+    actor_kind: Mapped[ActorKind] = mapped_column(stored_enum(ActorKind))
     actor_slack_user_id: Mapped[str | None] = mapped_column(String(32))
     actor_name: Mapped[str | None] = mapped_column(String(200))
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -406,14 +364,14 @@ class OutboxItem(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
-    kind: Mapped[OutboxKind] = mapped_column(_enum(OutboxKind))
+    kind: Mapped[OutboxKind] = mapped_column(stored_enum(OutboxKind))
     # Items with the same ordering key (e.g. one Slack channel) are delivered in id order.
     ordering_key: Mapped[str | None] = mapped_column(String(255))
     payload: Mapped[dict[str, Any]] = mapped_column(Json)
     interview_id: Mapped[int | None] = mapped_column(
         ForeignKey("interviews.id", ondelete="SET NULL")
     )
-    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus), default=OutboxStatus.PENDING)
+    status: Mapped[OutboxStatus] = mapped_column(stored_enum(OutboxStatus), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     available_at: Mapped[datetime] = mapped_column(default=utcnow)  # due time or next retry
     locked_by: Mapped[str | None] = mapped_column(String(255))
