@@ -74,24 +74,25 @@ BANNER_BLOCK = "progress.banner"
 SAVING = "⏳ Saving…"
 
 
-def form_again(submitted: Mapping[str, Any], banner: str) -> View:
+def form_again(submitted: Mapping[str, Any], banner: str) -> dict[str, Any]:
     """The modal as it was submitted, with ``banner`` (mrkdwn) above its fields: "saving…", or
     the problem found with what was typed. Its inputs keep their block and action ids, so Slack
-    keeps what the person typed in them. A form that cannot be rebuilt becomes the banner alone."""
+    keeps what the person typed in them. A form that cannot be rebuilt becomes the banner alone.
+
+    Returned serialised: checking it is serialising it, and it is sent as it is (once, on the way
+    to an acknowledgement)."""
     blocks = [block for block in submitted.get("blocks") or [] if block.get("block_id") != BANNER_BLOCK]
     banner_block = ContextBlock(block_id=BANNER_BLOCK, elements=[MarkdownTextObject(text=text.truncate(banner, 3000))])
     try:
-        view = View(
+        return View(
             type="modal", callback_id=submitted.get("callback_id"), title=submitted.get("title"),
             submit=submitted.get("submit"), close=submitted.get("close"),
             private_metadata=submitted.get("private_metadata"),
             blocks=[banner_block, *Block.parse_all(blocks[:99])],
-        )
-        view.to_dict()  # checked now, not when Slack refuses it
+        ).to_dict()  # checked now, not when Slack refuses it
     except (SlackObjectFormationError, AttributeError, KeyError, TypeError, ValueError):
         title = (submitted.get("title") or {}).get("text") if isinstance(submitted.get("title"), dict) else None
-        return notice_view(title or "Interview Desk", banner)
-    return view
+        return notice_view(title or "Interview Desk", banner).to_dict()
 
 
 def _view(title: str, paragraphs: list[str]) -> View:

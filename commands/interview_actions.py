@@ -157,7 +157,7 @@ def modal_state(view: dict[str, Any]) -> ActionModalState:
     return ActionModalState.decode(view.get("private_metadata"))  # type: ignore[return-value]
 
 
-def update_view(context: BoltContext, view_id: str | None, view: View) -> None:
+def update_view(context: BoltContext, view_id: str | None, view: View | dict[str, Any]) -> None:
     if not view_id:
         return
     try:

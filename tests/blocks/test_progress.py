@@ -23,7 +23,7 @@ SUBMITTED: dict[str, Any] = {
 
 
 def test_the_form_again_keeps_its_fields_ids_and_routing_with_the_banner_on_top() -> None:
-    view = form_again(SUBMITTED, SAVING).to_dict()
+    view = form_again(SUBMITTED, SAVING)
 
     assert_valid_view(view)
     assert view["blocks"][0]["block_id"] == BANNER_BLOCK
@@ -36,8 +36,8 @@ def test_the_form_again_keeps_its_fields_ids_and_routing_with_the_banner_on_top(
 
 
 def test_a_new_banner_replaces_the_old_one() -> None:
-    saving = form_again(SUBMITTED, SAVING).to_dict()
-    again = form_again({**SUBMITTED, "blocks": saving["blocks"]}, "⚠️ That time has passed").to_dict()
+    saving = form_again(SUBMITTED, SAVING)
+    again = form_again({**SUBMITTED, "blocks": saving["blocks"]}, "⚠️ That time has passed")
 
     banners = [b for b in again["blocks"] if b["block_id"] == BANNER_BLOCK]
     assert len(banners) == 1 and banners[0]["elements"][0]["text"] == "⚠️ That time has passed"
@@ -47,7 +47,7 @@ def test_a_new_banner_replaces_the_old_one() -> None:
 def test_a_form_that_cannot_be_rebuilt_becomes_the_banner_alone() -> None:
     broken = {**SUBMITTED, "blocks": [{"type": "input", "block_id": "x"}]}  # no label, no element
 
-    view = form_again(broken, "⚠️ Please try again").to_dict()
+    view = form_again(broken, "⚠️ Please try again")
 
     assert_valid_view(view)
     assert view["title"]["text"] == "Reschedule"
